@@ -1,0 +1,32 @@
+# myoclamp: skeletal-muscle RNA-seq of hyperinsulinemic-euglycemic clamp trials.
+# Data path: ingest -> qc -> de -> enrichment -> clinical -> report.
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+# The bundled demo config, unless --configfile names another trial's (then it is not merged in).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from myoclamp.ingest.build import check_inputs  # noqa: E402
+
+# Sheets, clinical table and the count table's header are checked here, before any rule runs.
+SAMPLES = check_inputs(config)
+
+
+include: "workflow/rules/ingest.smk"
+
+
+rule all:
+    input:
+        INGEST_TARGETS,
+    default_target: True

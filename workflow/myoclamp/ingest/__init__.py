@@ -1,0 +1,1 @@
+"""Ingest: count tables in three formats, sheets and clinical table -> one validated AnnData."""

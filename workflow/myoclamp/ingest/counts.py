@@ -1,0 +1,255 @@
+"""Readers for count tables: a plain matrix, featureCounts output, nf-core/rnaseq merged tables.
+
+Each reader returns a :class:`CountTable`: genes x samples integer counts with the gene columns
+the format carries. Content checks (numbers, signs, integers, duplicates) happen here, so that
+bad counts stop the run at ingest, before any heavy rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from myoclamp.errors import InputError, preview
+from myoclamp.ingest.tables import (
+    comment_rows,
+    expected_delimiter,
+    check_delimiter,
+    first_data_line,
+)
+
+log = logging.getLogger(__name__)
+
+FEATURECOUNTS_COLUMNS = ["Geneid", "Chr", "Start", "End", "Strand", "Length"]
+NFCORE_ANNOTATION = ["gene_id", "gene_name", "transcript_id(s)", "transcript_id"]
+BAM_SUFFIXES = (
+    ".Aligned.sortedByCoord.out.bam",
+    "Aligned.sortedByCoord.out.bam",
+    ".markdup.sorted.bam",
+    ".sorted.bam",
+    ".bam",
+)
+
+
+@dataclass
+class CountTable:
+    """Raw counts (genes x samples) and per-gene annotation columns from the input."""
+
+    counts: pd.DataFrame
+    genes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    path: Path | None = None
+    format: str = "matrix"
+    notes: dict = field(default_factory=dict)
+
+
+def sample_from_bam(path: str) -> str:
+    """Sample id from a BAM path: directory and a known .bam suffix stripped."""
+    name = Path(path).name
+    for suffix in BAM_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def header_columns(path: str | Path, fmt: str) -> list[str]:
+    """The sample columns of a count table, read from its header line only (cheap)."""
+    cols = _header_columns(Path(path), fmt)
+    dup = sorted({c for c in cols if cols.count(c) > 1})
+    if dup:
+        raise InputError(path, "header row", f"duplicated sample column(s) {preview(dup)}",
+                         "give every sample column a unique id")
+    return cols
+
+
+def _header_columns(path: Path, fmt: str) -> list[str]:
+    if fmt == "featurecounts":
+        header = first_data_line(path, comment="#")
+        check_delimiter(path, header, "\t")
+        cols = header.split("\t")
+        _check_featurecounts_header(path, cols)
+        return cols[len(FEATURECOUNTS_COLUMNS) :]
+    sep = "\t" if fmt == "nfcore" else expected_delimiter(path)
+    header = first_data_line(path)
+    check_delimiter(path, header, sep)
+    cols = [c.strip().strip('"') for c in header.split(sep)]
+    if fmt == "nfcore":
+        _check_nfcore_header(path, cols)
+        return [c for c in cols if c not in NFCORE_ANNOTATION]
+    return cols[1:]
+
+
+def _check_featurecounts_header(path: Path, cols: list[str]) -> None:
+    if cols[: len(FEATURECOUNTS_COLUMNS)] != FEATURECOUNTS_COLUMNS:
+        raise InputError(
+            path,
+            "header row",
+            f"featureCounts columns expected to start with {' '.join(FEATURECOUNTS_COLUMNS)}, "
+            f"found {' '.join(cols[:6])}",
+            "give featureCounts' own output (with its '# Program:featureCounts' line), "
+            "or set inputs.format to matrix",
+        )
+
+
+def _check_nfcore_header(path: Path, cols: list[str]) -> None:
+    if not cols or cols[0] != "gene_id":
+        raise InputError(
+            path,
+            "header row",
+            f"nf-core merged gene tables start with a 'gene_id' column, found {cols[:2]}",
+            "give salmon.merged.gene_counts.tsv, *.gene_counts_length_scaled.tsv or "
+            "rsem.merged.gene_counts.tsv from nf-core/rnaseq, or set inputs.format to matrix",
+        )
+
+
+def _numeric_counts(path: Path, values: pd.DataFrame, integer: bool, round_counts: bool) -> tuple[pd.DataFrame, int]:
+    """Check counts are numbers >= 0 (and integers unless rounding); return int counts."""
+    bad_cols = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
+    if bad_cols:
+        col = bad_cols[0]
+        coerced = pd.to_numeric(values[col], errors="coerce")
+        gene = coerced.index[coerced.isna() & values[col].notna()][0]
+        raise InputError(
+            path,
+            f"gene {gene!r}, sample column {col!r}",
+            f"non-numeric count {values.at[gene, col]!r}",
+            "counts must be numbers; remove text, units or footers from the table",
+        )
+    arr = values.to_numpy(dtype=float)
+    missing = np.isnan(arr)
+    if missing.any():
+        i, j = np.argwhere(missing)[0]
+        raise InputError(
+            path,
+            f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
+            f"{int(missing.sum())} empty count cell(s)",
+            "every gene needs a count in every sample (write 0 for none)",
+        )
+    neg = arr < 0
+    if neg.any():
+        i, j = np.argwhere(neg)[0]
+        raise InputError(
+            path,
+            f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
+            f"{int(neg.sum())} negative count(s), first {arr[i, j]:g}",
+            "give raw counts (not log, centred or normalised values)",
+        )
+    frac = arr != np.round(arr)
+    n_frac = int(frac.sum())
+    if n_frac and integer and not round_counts:
+        i, j = np.argwhere(frac)[0]
+        raise InputError(
+            path,
+            f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
+            f"{n_frac} non-integer count(s), first {arr[i, j]:g}",
+            "give raw integer counts; for estimated counts (salmon, RSEM) use inputs.format: nfcore "
+            "or set inputs.round_counts: true",
+        )
+    if n_frac:
+        log.info("%d of %d count entries were non-integer and were rounded", n_frac, arr.size)
+    out = np.round(arr)
+    if out.max(initial=0) >= np.iinfo(np.int32).max:
+        raise InputError(path, "", "counts above 2^31", "check the table holds counts")
+    return pd.DataFrame(out.astype(np.int32), index=values.index, columns=values.columns), n_frac
+
+
+def _read_values(path: Path, sep: str, skip_comments: bool = False) -> pd.DataFrame:
+    skiprows = comment_rows(path, "#") if skip_comments else None
+    try:
+        return pd.read_csv(path, sep=sep, skiprows=skiprows, low_memory=False, dtype={0: str})
+    except pd.errors.ParserError as err:
+        raise InputError(path, "", f"rows have different numbers of columns ({err})",
+                         "make every row have as many cells as the header") from err
+    except pd.errors.EmptyDataError as err:
+        raise InputError(path, "", "the file is empty", "give a count table") from err
+
+
+def _gene_keys(path: Path, ids: pd.Series, label: str) -> pd.Index:
+    ids = ids.astype(str).str.strip()
+    blank = ids.index[(ids == "") | (ids == "nan")]
+    if len(blank):
+        raise InputError(path, f"row {blank[0] + 2}", f"empty {label}", "give every row a gene id")
+    return pd.Index(ids, name=label)
+
+
+def _finish(path: Path, values: pd.DataFrame, genes: pd.DataFrame, fmt: str,
+            integer: bool, round_counts: bool) -> CountTable:
+    if values.shape[1] == 0:
+        raise InputError(path, "header row", "no sample columns", "add one column of counts per sample")
+    if values.shape[0] == 0:
+        raise InputError(path, "", "no gene rows", "add one row per gene")
+    counts, n_frac = _numeric_counts(path, values, integer, round_counts)
+    return CountTable(counts=counts, genes=genes, path=path, format=fmt,
+                      notes={"non_integer_entries": n_frac, "entries": int(counts.size)})
+
+
+def read_matrix(path: str | Path, round_counts: bool = False) -> CountTable:
+    """A plain genes x samples matrix: the first column holds gene ids, then one column per sample."""
+    path = Path(path)
+    header_columns(path, "matrix")
+    df = _read_values(path, expected_delimiter(path))
+    key = _gene_keys(path, df.iloc[:, 0], "gene")
+    values = df.iloc[:, 1:]
+    values.index = key
+    values.columns = [str(c).strip() for c in values.columns]
+    genes = pd.DataFrame(index=key)
+    return _finish(path, values, genes, "matrix", integer=True, round_counts=round_counts)
+
+
+def read_featurecounts(path: str | Path, bam_to_sample: dict[str, str] | None = None) -> CountTable:
+    """featureCounts output; sample columns named by BAM paths are mapped to sample ids."""
+    path = Path(path)
+    header_columns(path, "featurecounts")
+    df = _read_values(path, "\t", skip_comments=True)
+    key = _gene_keys(path, df["Geneid"], "Geneid")
+    genes = df[FEATURECOUNTS_COLUMNS[1:]].copy()
+    genes.index = key
+    genes = genes.rename(columns={"Chr": "chromosome", "Length": "length"})[["chromosome", "length"]]
+    values = df.drop(columns=FEATURECOUNTS_COLUMNS)
+    values.index = key
+    values.columns = [map_bam_column(path, c, bam_to_sample) for c in values.columns]
+    return _finish(path, values, genes, "featurecounts", integer=True, round_counts=False)
+
+
+def map_bam_column(path: Path, column: str, bam_to_sample: dict[str, str] | None) -> str:
+    """Sample id of a featureCounts column: by the sheet's BAM column, else by the file name."""
+    if bam_to_sample is None:
+        return sample_from_bam(column)
+    for key in (column, Path(column).name):
+        if key in bam_to_sample:
+            return bam_to_sample[key]
+    raise InputError(
+        path,
+        f"sample column {column!r}",
+        "this BAM path is not in the sample sheet's BAM column",
+        "add the BAM path (or its file name) to the sample sheet's BAM column",
+    )
+
+
+def read_nfcore(path: str | Path) -> CountTable:
+    """nf-core/rnaseq merged gene table (salmon or RSEM): estimated counts are rounded."""
+    path = Path(path)
+    header_columns(path, "nfcore")
+    df = _read_values(path, "\t")
+    key = _gene_keys(path, df["gene_id"], "gene_id")
+    genes = pd.DataFrame(index=key)
+    if "gene_name" in df:
+        genes["symbol"] = df["gene_name"].fillna("").astype(str).to_numpy()
+    values = df.drop(columns=[c for c in NFCORE_ANNOTATION if c in df.columns])
+    values.index = key
+    return _finish(path, values, genes, "nfcore", integer=False, round_counts=True)
+
+
+def read_counts(path: str | Path, fmt: str, *, round_counts: bool = False,
+                bam_to_sample: dict[str, str] | None = None) -> CountTable:
+    """Read a count table in the configured format."""
+    if fmt == "matrix":
+        return read_matrix(path, round_counts=round_counts)
+    if fmt == "featurecounts":
+        return read_featurecounts(path, bam_to_sample)
+    if fmt == "nfcore":
+        return read_nfcore(path)
+    raise ValueError(f"unknown count format {fmt!r}")

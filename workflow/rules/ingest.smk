@@ -1,0 +1,22 @@
+INGEST_TARGETS = ["results/adata/counts.h5ad"]
+
+
+rule ingest_counts:
+    input:
+        counts=config["inputs"]["counts"],
+        samples=config["inputs"]["samples"],
+        clinical=config["inputs"]["clinical"] or [],
+    output:
+        adata="results/adata/counts.h5ad",
+    log:
+        "logs/ingest/counts.log",
+    benchmark:
+        "benchmarks/ingest/counts.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    conda:
+        "../../envs/myoclamp.yaml"
+    script:
+        "../scripts/step.py"
