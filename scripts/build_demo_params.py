@@ -8,7 +8,6 @@ writes resources/demo_params/gene_params.tsv.gz, library.json and SOURCE.json (i
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import sys
@@ -16,9 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
-from myoclamp.demo.params import LIBRARY_JSON, PARAMS_DIR, PARAMS_TSV, estimate_params  # noqa: E402
-from myoclamp.demo.real import GSE202295, read_real_basal  # noqa: E402
-from myoclamp.io import atomic_path  # noqa: E402
+from myoclamp.demo.generate import write_text_gz
+from myoclamp.demo.params import LIBRARY_JSON, PARAMS_DIR, PARAMS_TSV, estimate_params
+from myoclamp.demo.real import GSE202295, read_real_basal
+from myoclamp.io import atomic_path
 
 
 def sha256(path: Path) -> str:
@@ -33,16 +33,16 @@ def main() -> None:
     counts = read_real_basal(args.data)
     table, library = estimate_params(counts)
     text = table.to_csv(sep="\t", index=False, float_format="%.6g", lineterminator="\n")
-    with atomic_path(PARAMS_TSV) as tmp, open(tmp, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-            gz.write(text.encode())
+    write_text_gz(text, PARAMS_TSV)
     with atomic_path(LIBRARY_JSON) as tmp:
         tmp.write_text(json.dumps(library, indent=2) + "\n")
     source = {
         "source": "GEO GSE202295 (Pillon et al., Sci Adv 2022), via trainome/seqwrappaper (MIT)",
         "samples": "basal (pre-exercise) biopsies, time == 'basal'",
         "n_samples": library["n_samples"],
-        "files": {p.name: sha256(p) for p in (args.data / "counts.csv.gz", args.data / "samples.csv")},
+        "files": {
+            p.name: sha256(p) for p in (args.data / "counts.csv.gz", args.data / "samples.csv")
+        },
         "script": "scripts/build_demo_params.py",
     }
     with atomic_path(PARAMS_DIR / "SOURCE.json") as tmp:

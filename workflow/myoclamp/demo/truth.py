@@ -1,0 +1,80 @@
+"""Truth tables of the demo cohort: what was planted, per gene, participant and sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from myoclamp.demo.counts import insulin_scale, variance_components
+
+DEFECT_DETAIL = {
+    "sex_swap": "tube holds a biopsy of a person outside the trial, of the opposite sex",
+    "low_quality": "depth x0.12, degraded: per-gene log-normal noise SD 0.5, long transcripts /4, "
+    "mitochondrial rRNA x1.8",
+}
+
+
+def gene_truth(
+    table: pd.DataFrame,
+    effects: pd.DataFrame,
+    participants: pd.DataFrame,
+    keep: np.ndarray,
+    treatment_effect: bool,
+) -> pd.DataFrame:
+    """Per kept gene: abundance, variance components and every planted log2 effect.
+
+    ``insulin_log2fc_planted`` is the mean insulin-vs-basal log2FC over the clamp participants
+    (each participant's response is attenuated by their M-value); ``treatment_log2fc`` is the
+    planted week-13 change in the anakinra arm (zero unless the switch is on).
+    """
+    var = variance_components(table, effects)
+    clampers = participants.loc[participants["clamp"], "m_value_latent"].to_numpy()
+    scale = insulin_scale(clampers, effects["insulin_attenuation"].to_numpy()).mean(axis=0)
+    ln2 = np.log(2.0)
+    truth = pd.DataFrame(
+        {
+            "gene": table["gene"].to_numpy(),
+            "baseline_cpm": table["share"].to_numpy() * 1e6,
+            "dispersion_total": table["dispersion"].to_numpy(),
+            "dispersion_within": var.within_dispersion,
+            "person_sd_log2": var.person_sd / ln2,
+            "fibre_log2fc_per_sd": var.fibre / ln2,
+            "stress_log2fc_per_sd": var.stress / ln2,
+            "m_value_log2fc_per_sd": effects["m_value_log2fc_per_sd"].to_numpy(),
+            "m_value_r": effects["m_value_r"].to_numpy(),
+            "oxphos": effects["oxphos"].to_numpy(),
+            "insulin_log2fc_healthy": effects["insulin_log2fc_healthy"].to_numpy(),
+            "insulin_attenuation_t2d": effects["insulin_attenuation"].to_numpy(),
+            "insulin_log2fc_planted": effects["insulin_log2fc_healthy"].to_numpy() * scale,
+            "treatment_log2fc": effects["treatment_log2fc_if_on"].to_numpy()
+            * float(treatment_effect),
+            "treatment_log2fc_if_on": effects["treatment_log2fc_if_on"].to_numpy(),
+            "site2_log2fc": effects["site_log2fc"].to_numpy(),
+            "female_log2fc": effects["female_log2fc"].to_numpy(),
+        }
+    )
+    return truth[keep].reset_index(drop=True)
+
+
+def participant_truth(participants: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """Per participant: design, latent M-value (and z), fibre factor, insulin-response fraction."""
+    from myoclamp.demo.effects import M_MEAN, M_SD
+
+    m = participants["m_value_latent"].to_numpy()
+    out = participants.rename(columns={"m_value_latent": "m_value_planted"}).copy()
+    out["m_value_z"] = np.round((m - M_MEAN) / M_SD, 4)
+    out["insulin_response_fraction_at_att_0.5"] = np.round(
+        insulin_scale(m, np.array([0.5]))[:, 0], 4
+    )
+    return out
+
+
+def sample_truth(
+    samples: pd.DataFrame, persons: pd.DataFrame, latent: pd.DataFrame
+) -> pd.DataFrame:
+    """Per sample: design, planted defect (with what was done), the person whose RNA it holds."""
+    out = samples[["sample", "participant", "arm", "visit", "clamp", "site", "defect"]].copy()
+    out["detail"] = out["defect"].map(DEFECT_DETAIL).fillna("")
+    out["source_person"] = persons["participant"].to_numpy()[samples["source"].to_numpy()]
+    out["source_sex"] = persons["sex"].to_numpy()[samples["source"].to_numpy()]
+    return out.merge(latent, on="sample")
