@@ -1,0 +1,125 @@
+"""The DE stage end to end, one function per rule (called from ``steps``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import anndata as ad
+import pandas as pd
+
+from myoclamp.de import plots
+from myoclamp.de.contrasts import contrast_results
+from myoclamp.de.designs import analysed, build_design, contrast_specs
+from myoclamp.de.fit import Fit, counts_frame, fit_design
+from myoclamp.de.settings import de_settings, trial_levels
+from myoclamp.de.tables import (
+    contrast_meta,
+    empty_table,
+    result_table,
+    summary_row,
+    summary_table,
+    write_json,
+)
+from myoclamp.io import write_tsv
+
+log = logging.getLogger(__name__)
+
+PLOTS = ("volcano", "ma", "pvalues", "forest")
+
+
+def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1) -> Fit:
+    """Build design ``design`` from ``adata.obs`` and fit it on the raw counts."""
+    built = build_design(adata.obs, design, config)
+    samples = built.matrix.index if built.matrix is not None else adata.obs_names[:0]
+    counts = counts_frame(adata, samples)
+    fit = fit_design(built, counts, settings=de_settings(config), n_cpus=n_cpus)
+    if fit.dds is not None:
+        fit.dds.var["symbol"] = adata.var["symbol"].reindex(fit.dds.var_names).astype(str)
+    return fit
+
+
+def contrast_table(
+    fit: Fit, contrast: str, config: dict, n_cpus: int = 1
+) -> tuple[pd.DataFrame, dict]:
+    """Result table and metadata of ``contrast`` (an empty table with the reason if need be)."""
+    de = de_settings(config)
+    spec = next((s for s in contrast_specs(config) if s.name == contrast), None)
+    if spec is None or spec.design != fit.design.name:
+        raise ValueError(f"contrast {contrast!r} does not belong to design {fit.design.name!r}")
+    reason = fit.design.not_estimable.get(contrast) or fit.design.reason
+    if fit.dds is None and reason is None:
+        reason = "design was not fitted"
+    if reason is not None:
+        log.warning("contrast %s is not estimable: %s", contrast, reason)
+        return empty_table(), contrast_meta(fit, spec, reason)
+    res = contrast_results(
+        fit.dds,
+        fit.design.contrasts[contrast],
+        alpha=de["alpha"],
+        cooks_filter=de["cooks_filter"],
+        independent_filter=de["independent_filter"],
+        shrink=de["shrink"],
+        n_cpus=n_cpus,
+    )
+    table = result_table(res, fit.dds.var)
+    meta = contrast_meta(fit, spec, None)
+    log.info(
+        "contrast %s: %d genes tested, %d at padj < %g",
+        contrast,
+        int(table["padj"].notna().sum()),
+        int((table["padj"] < de["alpha"]).sum()),
+        de["alpha"],
+    )
+    return table, meta
+
+
+def write_contrast(
+    fit: Fit, contrast: str, config: dict, outputs: dict[str, str], n_cpus: int = 1
+) -> None:
+    """Write ``outputs['tsv']``, ``outputs['meta']`` and the plots named in :data:`PLOTS`."""
+    de = de_settings(config)
+    table, meta = contrast_table(fit, contrast, config, n_cpus)
+    write_tsv(table, outputs["tsv"])
+    write_json(meta, outputs["meta"])
+    genes = list(de["genes_of_interest"])
+    title = f"{contrast}"
+    if not meta["estimable"]:
+        for name in PLOTS:
+            plots.placeholder(outputs[name], title, f"not estimable: {meta['reason']}")
+        return
+    plots.volcano(table, outputs["volcano"], title=title, alpha=de["alpha"], genes=genes)
+    plots.ma_plot(table, outputs["ma"], title=title, alpha=de["alpha"], genes=genes)
+    plots.pvalue_histogram(table, outputs["pvalues"], title=title)
+    plots.forest(table, outputs["forest"], title=title, genes=genes)
+
+
+def write_summary(metas: list[str], tables: list[str], path: str, config: dict) -> None:
+    """``results/de/summary.tsv`` from the per-contrast metadata and tables."""
+    alpha = de_settings(config)["alpha"]
+    rows = []
+    for meta_path, table_path in zip(metas, tables, strict=True):
+        meta = json.loads(Path(meta_path).read_text())
+        table = pd.read_csv(table_path, sep="\t")
+        rows.append(summary_row(meta, table, alpha))
+    write_tsv(summary_table(rows), path)
+
+
+def write_genes_of_interest(adata: ad.AnnData, config: dict, path: str) -> None:
+    """Trajectories of the configured genes of interest by arm, visit and clamp state."""
+    de = de_settings(config)
+    lv = trial_levels(config)
+    adata = adata[analysed(adata.obs).index]
+    counts = counts_frame(adata)
+    genes = list(de["genes_of_interest"])
+    keys = adata.var.index[adata.var["symbol"].astype(str).isin(genes)]
+    logc = plots.normalised_log_counts(counts)[keys] if len(keys) else counts.iloc[:, :0]
+    plots.genes_of_interest_panel(
+        logc,
+        adata.obs,
+        adata.var.loc[keys, "symbol"].astype(str),
+        genes,
+        path,
+        arm_levels=[lv["arm_ref"], lv["arm_test"]],
+    )
