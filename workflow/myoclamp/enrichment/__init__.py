@@ -1,0 +1,1 @@
+"""Gene-set enrichment of the DE results: GSEA prerank, over-representation, plots."""
