@@ -27,6 +27,6 @@ include: "workflow/rules/ingest.smk"
 
 
 rule all:
+    default_target: True
     input:
         INGEST_TARGETS,
-    default_target: True

@@ -10,8 +10,30 @@ import pandas as pd
 import yaml
 
 MITO = ["RNR1", "RNR2", "COX1", "COX2", "ND4", "CYTB", "ATP6"]
-NAMED = ["TTN", "NEB", "MYH7", "MYH1", "MYH2", "ACTA1", "CKM", "GAPDH", "SLC2A4", "PDK4", "TXNIP",
-         "HK2", "XIST", "RPS4Y1", "DDX3Y", "KDM5D", "UTY", "EIF1AY", "RPL13A", "RPS27A", "FOS", "EGR1"]
+NAMED = [
+    "TTN",
+    "NEB",
+    "MYH7",
+    "MYH1",
+    "MYH2",
+    "ACTA1",
+    "CKM",
+    "GAPDH",
+    "SLC2A4",
+    "PDK4",
+    "TXNIP",
+    "HK2",
+    "XIST",
+    "RPS4Y1",
+    "DDX3Y",
+    "KDM5D",
+    "UTY",
+    "EIF1AY",
+    "RPL13A",
+    "RPS27A",
+    "FOS",
+    "EGR1",
+]
 
 
 def cohort_tables(n_participants: int = 8, n_genes: int = 200, seed: int = 1) -> dict:
@@ -26,11 +48,27 @@ def cohort_tables(n_participants: int = 8, n_genes: int = 200, seed: int = 1) ->
         sex = "F" if p % 3 == 0 else "M"
         for visit in ("baseline", "week13"):
             for clamp in ("basal", "insulin"):
-                rows.append({"sample": f"{pid}_{visit[:2]}_{clamp[:3]}", "participant": pid, "arm": arm,
-                             "visit": visit, "clamp": clamp, "site": f"site{1 + p % 2}"})
-            clin.append({"participant": pid, "visit": visit, "age": 60 + p, "sex": sex,
-                         "bmi": 31.0 + p / 10, "hba1c": 7.5 - (0.4 if arm == "anakinra" and visit == "week13" else 0),
-                         "m_value": 4.0 + p / 5 if p != 3 else None})
+                rows.append(
+                    {
+                        "sample": f"{pid}_{visit[:2]}_{clamp[:3]}",
+                        "participant": pid,
+                        "arm": arm,
+                        "visit": visit,
+                        "clamp": clamp,
+                        "site": f"site{1 + p % 2}",
+                    }
+                )
+            clin.append(
+                {
+                    "participant": pid,
+                    "visit": visit,
+                    "age": 60 + p,
+                    "sex": sex,
+                    "bmi": 31.0 + p / 10,
+                    "hba1c": 7.5 - (0.4 if arm == "anakinra" and visit == "week13" else 0),
+                    "m_value": 4.0 + p / 5 if p != 3 else None,
+                }
+            )
     samples = pd.DataFrame(rows)
     base = rng.lognormal(3, 2, size=len(genes))
     person = rng.normal(0, 0.2, size=(n_participants, len(genes)))
@@ -41,8 +79,9 @@ def cohort_tables(n_participants: int = 8, n_genes: int = 200, seed: int = 1) ->
     return {"counts": table, "samples": samples, "clinical": pd.DataFrame(clin), "ensembl": ensembl}
 
 
-def write_cohort(root: Path, fmt: str = "matrix", n_participants: int = 8, n_genes: int = 200,
-                 seed: int = 1) -> Path:
+def write_cohort(
+    root: Path, fmt: str = "matrix", n_participants: int = 8, n_genes: int = 200, seed: int = 1
+) -> Path:
     """Write the cohort's inputs and a config for ``fmt``; return the config path."""
     root.mkdir(parents=True, exist_ok=True)
     t = cohort_tables(n_participants, n_genes, seed)
@@ -55,8 +94,16 @@ def write_cohort(root: Path, fmt: str = "matrix", n_participants: int = 8, n_gen
     elif fmt == "featurecounts":
         path = root / "featureCounts.txt"
         chrom = ["chrM" if g in MITO else "chr1" for g in counts.index]
-        ann = pd.DataFrame({"Geneid": t["ensembl"], "Chr": chrom, "Start": 1, "End": 1000,
-                            "Strand": "+", "Length": 1000})
+        ann = pd.DataFrame(
+            {
+                "Geneid": t["ensembl"],
+                "Chr": chrom,
+                "Start": 1,
+                "End": 1000,
+                "Strand": "+",
+                "Length": 1000,
+            }
+        )
         bams = [f"/data/star/{s}.sorted.bam" for s in counts.columns]
         body = pd.concat([ann, pd.DataFrame(counts.to_numpy(), columns=bams)], axis=1)
         with open(path, "w") as fh:
@@ -73,15 +120,31 @@ def write_cohort(root: Path, fmt: str = "matrix", n_participants: int = 8, n_gen
         raise ValueError(fmt)
     config = {
         "cohort": f"test cohort ({fmt})",
-        "inputs": {"counts": str(path), "format": fmt, "samples": str(root / "samples.tsv"),
-                   "clinical": str(root / "clinical.csv")},
-        "columns": {"sample": "sample", "participant": "participant", "arm": "arm", "visit": "visit",
-                    "clamp": "clamp", "site": "site", "sex": "sex"},
-        "levels": {"arm": {"reference": "placebo", "test": "anakinra"},
-                   "visit": {"baseline": "baseline", "followup": "week13"},
-                   "clamp": {"basal": "basal", "insulin": "insulin"}},
-        "clinical": {"m_value": "m_value", "variables": ["hba1c", "m_value", "bmi"],
-                     "covariates": ["age", "sex", "bmi", "site"]},
+        "inputs": {
+            "counts": str(path),
+            "format": fmt,
+            "samples": str(root / "samples.tsv"),
+            "clinical": str(root / "clinical.csv"),
+        },
+        "columns": {
+            "sample": "sample",
+            "participant": "participant",
+            "arm": "arm",
+            "visit": "visit",
+            "clamp": "clamp",
+            "site": "site",
+            "sex": "sex",
+        },
+        "levels": {
+            "arm": {"reference": "placebo", "test": "anakinra"},
+            "visit": {"baseline": "baseline", "followup": "week13"},
+            "clamp": {"basal": "basal", "insulin": "insulin"},
+        },
+        "clinical": {
+            "m_value": "m_value",
+            "variables": ["hba1c", "m_value", "bmi"],
+            "covariates": ["age", "sex", "bmi", "site"],
+        },
     }
     cfg = root / "config.yaml"
     cfg.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -15,7 +15,6 @@ SHARED = ROOT.parent / "shared"
 GSE = SHARED / "data" / "gse202295"
 
 from cohort import write_cohort  # noqa: E402
-
 from myoclamp.config import load_config  # noqa: E402
 
 

@@ -1,11 +1,9 @@
 """The config schema: defaults are filled in, bad configs are refused."""
 
 import pytest
-from snakemake.exceptions import WorkflowError
-
-from myoclamp.config import load_config, validated
-
 from conftest import ROOT
+from myoclamp.config import load_config, validated
+from snakemake.exceptions import WorkflowError
 
 
 def test_bundled_config_is_valid_and_gets_defaults():
@@ -16,9 +14,15 @@ def test_bundled_config_is_valid_and_gets_defaults():
 
 
 def test_defaults_fill_a_minimal_config():
-    cfg = validated({"inputs": {"counts": "c.csv", "samples": "s.csv"},
-                     "levels": {"arm": {"reference": "a", "test": "b"},
-                                "visit": {"baseline": "v0", "followup": "v1"}}})
+    cfg = validated(
+        {
+            "inputs": {"counts": "c.csv", "samples": "s.csv"},
+            "levels": {
+                "arm": {"reference": "a", "test": "b"},
+                "visit": {"baseline": "v0", "followup": "v1"},
+            },
+        }
+    )
     assert cfg["columns"]["participant"] == "participant"
     assert cfg["inputs"]["clinical"] is None
     assert cfg["exclude"] == []
@@ -34,9 +38,13 @@ def test_defaults_fill_a_minimal_config():
     ],
 )
 def test_schema_refuses_bad_configs(change):
-    cfg = {"inputs": {"counts": "c.csv", "samples": "s.csv"},
-           "levels": {"arm": {"reference": "a", "test": "b"},
-                      "visit": {"baseline": "v0", "followup": "v1"}}}
+    cfg = {
+        "inputs": {"counts": "c.csv", "samples": "s.csv"},
+        "levels": {
+            "arm": {"reference": "a", "test": "b"},
+            "visit": {"baseline": "v0", "followup": "v1"},
+        },
+    }
     cfg.update(change)
     with pytest.raises(WorkflowError):
         validated(cfg)

@@ -2,11 +2,9 @@
 
 import numpy as np
 import pytest
-
+from cohort import cohort_tables, gzip_text
 from myoclamp.errors import InputError
 from myoclamp.ingest.counts import header_columns, read_counts, sample_from_bam
-
-from cohort import cohort_tables, gzip_text
 
 
 def test_plain_matrix_gzipped_csv(cohort):
@@ -46,8 +44,13 @@ def test_featurecounts_maps_through_the_sheet(cohort):
 
 @pytest.mark.parametrize(
     ("path", "sample"),
-    [("/a/b/S1.sorted.bam", "S1"), ("S2.bam", "S2"), ("x/S3Aligned.sortedByCoord.out.bam", "S3"),
-     ("S4.markdup.sorted.bam", "S4"), ("S5", "S5")],
+    [
+        ("/a/b/S1.sorted.bam", "S1"),
+        ("S2.bam", "S2"),
+        ("x/S3Aligned.sortedByCoord.out.bam", "S3"),
+        ("S4.markdup.sorted.bam", "S4"),
+        ("S5", "S5"),
+    ],
 )
 def test_sample_from_bam(path, sample):
     assert sample_from_bam(path) == sample
@@ -99,10 +102,13 @@ def test_non_integer_counts_can_be_rounded_on_request(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "text", "problem"),
-    [("counts.csv", "", "empty"), ("counts.csv", "\n\n", "empty"),
-     ("counts.csv", "gene\tS1\nA\t1\n", "tab-separated"),
-     ("counts.tsv", "gene;S1\nA;1\n", "semicolon-separated"),
-     ("counts.xlsx", "x", "unknown table type")],
+    [
+        ("counts.csv", "", "empty"),
+        ("counts.csv", "\n\n", "empty"),
+        ("counts.csv", "gene\tS1\nA\t1\n", "tab-separated"),
+        ("counts.tsv", "gene;S1\nA;1\n", "semicolon-separated"),
+        ("counts.xlsx", "x", "unknown table type"),
+    ],
 )
 def test_empty_and_wrong_delimiter(tmp_path, name, text, problem):
     path = tmp_path / name

@@ -2,7 +2,6 @@
 
 import pandas as pd
 import pytest
-
 from myoclamp.errors import InputError
 from myoclamp.ingest.build import check_inputs
 from myoclamp.ingest.sheets import load_sheets
@@ -36,7 +35,10 @@ def test_good_sheets_load_in_canonical_names(cohort):
 
 def test_other_column_names_work_through_config(cohort):
     cfg, d = cohort()
-    _edit(d / "samples.tsv", lambda df: df.rename(columns={"participant": "subject", "arm": "treatment"}))
+    _edit(
+        d / "samples.tsv",
+        lambda df: df.rename(columns={"participant": "subject", "arm": "treatment"}),
+    )
     _edit(d / "clinical.csv", lambda df: df.rename(columns={"participant": "subject"}), sep=",")
     cfg["columns"].update({"participant": "subject", "arm": "treatment"})
     assert check_inputs(cfg)["arm"].iloc[0] == "placebo"
@@ -64,7 +66,10 @@ def test_missing_sample_id(cohort):
 
 def test_duplicated_sample_id(cohort):
     cfg, d = cohort()
-    _edit(d / "samples.tsv", lambda df: df.assign(sample=[df["sample"][1]] + df["sample"].tolist()[1:]))
+    _edit(
+        d / "samples.tsv",
+        lambda df: df.assign(sample=[df["sample"][1]] + df["sample"].tolist()[1:]),
+    )
     _fails(cfg, "samples.tsv", "duplicated sample id", "P01_ba_ins")
 
 
@@ -90,14 +95,19 @@ def test_counted_sample_not_in_sheet_may_be_excluded(cohort):
 
 def test_sheet_sample_without_counts(cohort):
     cfg, d = cohort()
-    _edit(d / "samples.tsv", lambda df: pd.concat([df, df.iloc[[0]].assign(sample="EXTRA", clamp="x")]))
+    _edit(
+        d / "samples.tsv",
+        lambda df: pd.concat([df, df.iloc[[0]].assign(sample="EXTRA", clamp="x")]),
+    )
     _fails(cfg, "samples.tsv", "EXTRA", "no column in the count table")
 
 
 def test_arm_varying_within_participant(cohort):
     cfg, d = cohort()
     _edit(d / "samples.tsv", lambda df: df.assign(arm=["anakinra"] + df["arm"].tolist()[1:]))
-    _fails(cfg, "samples.tsv", "participant 'P01'", "arm varies within a participant", "unique across")
+    _fails(
+        cfg, "samples.tsv", "participant 'P01'", "arm varies within a participant", "unique across"
+    )
 
 
 def test_unknown_level_in_config(cohort):
@@ -108,20 +118,33 @@ def test_unknown_level_in_config(cohort):
 
 def test_unknown_participant_in_clinical_table(cohort):
     cfg, d = cohort()
-    _edit(d / "clinical.csv", lambda df: pd.concat([df, df.iloc[[0]].assign(participant="P99")]), sep=",")
+    _edit(
+        d / "clinical.csv",
+        lambda df: pd.concat([df, df.iloc[[0]].assign(participant="P99")]),
+        sep=",",
+    )
     _fails(cfg, "clinical.csv", "P99", "not in the sample sheet", "row 18")
 
 
 def test_non_numeric_clinical_value(cohort):
     cfg, d = cohort()
-    _edit(d / "clinical.csv", lambda df: df.assign(hba1c=["7.1%"] + df["hba1c"].tolist()[1:]), sep=",")
+    _edit(
+        d / "clinical.csv", lambda df: df.assign(hba1c=["7.1%"] + df["hba1c"].tolist()[1:]), sep=","
+    )
     _fails(cfg, "clinical.csv", "row 2", "'hba1c'", "not a number")
 
 
 def test_out_of_range_clinical_value_is_caught_by_the_schema(cohort):
     cfg, d = cohort()
     _edit(d / "clinical.csv", lambda df: df.assign(bmi=["310"] + df["bmi"].tolist()[1:]), sep=",")
-    _fails(cfg, "clinical.csv", "row 2", "column 'bmi'", "above the allowed maximum of 90", "clinical.schema.yaml")
+    _fails(
+        cfg,
+        "clinical.csv",
+        "row 2",
+        "column 'bmi'",
+        "above the allowed maximum of 90",
+        "clinical.schema.yaml",
+    )
 
 
 def test_sex_varying_within_participant(cohort):
@@ -132,7 +155,9 @@ def test_sex_varying_within_participant(cohort):
 
 def test_unknown_sex_code(cohort):
     cfg, d = cohort()
-    _edit(d / "clinical.csv", lambda df: df.assign(sex=df["sex"].str.replace("F", "female")), sep=",")
+    _edit(
+        d / "clinical.csv", lambda df: df.assign(sex=df["sex"].str.replace("F", "female")), sep=","
+    )
     _fails(cfg, "clinical.csv", "'female'", "levels.sex")
 
 

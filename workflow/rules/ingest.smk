@@ -12,11 +12,11 @@ rule ingest_counts:
         "logs/ingest/counts.log",
     benchmark:
         "benchmarks/ingest/counts.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
-    conda:
-        "../../envs/myoclamp.yaml"
     script:
         "../scripts/step.py"

@@ -5,6 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (workflow/ holds myoclamp)
 
-from myoclamp.steps import run_rule  # noqa: E402
+from myoclamp.steps import run_rule
 
 run_rule(snakemake)  # noqa: F821

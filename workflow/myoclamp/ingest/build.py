@@ -21,10 +21,23 @@ from myoclamp.ingest.sheets import Sheets, check_exclusions, load_sheets
 
 log = logging.getLogger(__name__)
 
-PACKAGES = ("myoclamp", "snakemake", "pydeseq2", "anndata", "scanpy", "gseapy", "numpy", "pandas",
-            "scipy", "formulaic")
-ORDERED_ROLES = {"arm": ("reference", "test"), "visit": ("baseline", "followup"),
-                 "clamp": ("basal", "insulin")}
+PACKAGES = (
+    "myoclamp",
+    "snakemake",
+    "pydeseq2",
+    "anndata",
+    "scanpy",
+    "gseapy",
+    "numpy",
+    "pandas",
+    "scipy",
+    "formulaic",
+)
+ORDERED_ROLES = {
+    "arm": ("reference", "test"),
+    "visit": ("baseline", "followup"),
+    "clamp": ("basal", "insulin"),
+}
 
 
 def bam_map(config: dict, samples: pd.DataFrame) -> dict[str, str] | None:
@@ -50,7 +63,7 @@ def counted_samples(config: dict, samples: pd.DataFrame) -> list[str]:
 
 
 def check_inputs(config: dict) -> pd.DataFrame:
-    """Parse-time validation of sheets, clinical table and count header; the sheet with `excluded`."""
+    """Parse-time checks of sheets, clinical table and count header; the sheet with `excluded`."""
     sheets = load_sheets(config)
     excluded = check_exclusions(config, sheets.samples, counted_samples(config, sheets.samples))
     samples = sheets.samples.copy()
@@ -73,7 +86,11 @@ def provenance(config: dict, root: Path) -> dict:
         path = config["inputs"].get(key)
         if path:
             p = Path(path)
-            rel = p.resolve().relative_to(root.resolve()) if p.resolve().is_relative_to(root.resolve()) else p
+            rel = (
+                p.resolve().relative_to(root.resolve())
+                if p.resolve().is_relative_to(root.resolve())
+                else p
+            )
             inputs[key] = {"path": str(rel), "sha256": sha256(p)}
     versions = {}
     for name in PACKAGES:
@@ -82,7 +99,11 @@ def provenance(config: dict, root: Path) -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     versions["python"] = platform.python_version()
-    return {"inputs": inputs, "versions": versions, "config_json": json.dumps(config, sort_keys=True)}
+    return {
+        "inputs": inputs,
+        "versions": versions,
+        "config_json": json.dumps(config, sort_keys=True),
+    }
 
 
 def _ordered(series: pd.Series, first: list[str]) -> pd.Categorical:
@@ -100,19 +121,33 @@ def build_obs(sheets: Sheets, config: dict, samples: list[str], excluded: set[st
             per_person = clin.dropna(subset=["sex"]).drop_duplicates("participant")
             sex = per_person.set_index("participant")["sex"]
             if "sex" in obs:
-                clash = obs["sex"].notna() & obs["participant"].map(sex).notna() & (
-                    obs["sex"] != obs["participant"].map(sex))
+                clash = (
+                    obs["sex"].notna()
+                    & obs["participant"].map(sex).notna()
+                    & (obs["sex"] != obs["participant"].map(sex))
+                )
                 if clash.any():
                     s = clash.idxmax()
-                    raise InputError(config["inputs"]["clinical"], f"participant {obs.at[s, 'participant']!r}",
-                                     "sex differs between the sample sheet and the clinical table",
-                                     "give the same sex in both, or keep it in one of them")
-            obs["sex"] = obs["participant"].map(sex).combine_first(obs.get("sex", pd.Series(dtype=object)))
+                    raise InputError(
+                        config["inputs"]["clinical"],
+                        f"participant {obs.at[s, 'participant']!r}",
+                        "sex differs between the sample sheet and the clinical table",
+                        "give the same sex in both, or keep it in one of them",
+                    )
+            obs["sex"] = (
+                obs["participant"].map(sex).combine_first(obs.get("sex", pd.Series(dtype=object)))
+            )
             clin = clin.drop(columns=["sex"])
-        overlap = [c for c in clin.columns if c in obs.columns and c not in ("participant", "visit")]
+        overlap = [
+            c for c in clin.columns if c in obs.columns and c not in ("participant", "visit")
+        ]
         if overlap:
-            raise InputError(config["inputs"]["clinical"], f"column(s) {overlap}",
-                             "also present in the sample sheet", "keep each variable in one table")
+            raise InputError(
+                config["inputs"]["clinical"],
+                f"column(s) {overlap}",
+                "also present in the sample sheet",
+                "keep each variable in one table",
+            )
         obs = obs.reset_index(names="_sample").merge(clin, on=["participant", "visit"], how="left")
         obs = obs.set_index("_sample").rename_axis(None)
     for role, (a, b) in ORDERED_ROLES.items():
@@ -133,12 +168,18 @@ def build_anndata(config: dict, root: str | Path = ".") -> ad.AnnData:
     """Read, validate and assemble the counts AnnData (X = raw integer counts, samples x genes)."""
     sheets = load_sheets(config)
     inputs = config["inputs"]
-    table: CountTable = read_counts(inputs["counts"], inputs["format"], round_counts=inputs.get("round_counts", False),
-                                    bam_to_sample=bam_map(config, sheets.samples))
+    table: CountTable = read_counts(
+        inputs["counts"],
+        inputs["format"],
+        round_counts=inputs.get("round_counts", False),
+        bam_to_sample=bam_map(config, sheets.samples),
+    )
     excluded = check_exclusions(config, sheets.samples, list(table.counts.columns))
     kind = id_type(table.counts.index, inputs.get("gene_ids", "auto"))
     duplicates = inputs.get("duplicate_genes", "error")
-    var, report = annotate(table.counts.index, table.genes, kind, load_gene_map(), table.path, duplicates)
+    var, report = annotate(
+        table.counts.index, table.genes, kind, load_gene_map(), table.path, duplicates
+    )
     counts = table.counts.set_axis(var.index, axis=0)
     if report["duplicated_keys"]:
         counts = merge_duplicate_rows(counts)
@@ -149,20 +190,32 @@ def build_anndata(config: dict, root: str | Path = ".") -> ad.AnnData:
     mat = counts[keep].to_numpy().T
     zero_share = float((mat == 0).mean())
     X = sparse.csr_matrix(mat) if zero_share > 0.5 else np.ascontiguousarray(mat)
-    adata = ad.AnnData(X=X, obs=obs, var=var.astype({"mito": bool, "mito_rrna": bool, "ribo": bool}))
+    adata = ad.AnnData(
+        X=X, obs=obs, var=var.astype({"mito": bool, "mito_rrna": bool, "ribo": bool})
+    )
     adata.var_names = adata.var_names.astype(str)
     adata.var.index.name = None
     adata.uns["provenance"] = provenance(config, Path(root))
     adata.uns["levels"] = {k: dict(v) for k, v in config["levels"].items()}
     adata.uns["columns"] = {k: v for k, v in sheets.columns.items()}
     adata.uns["ingest"] = {
-        "format": table.format, "id_type": kind, "non_integer_entries": table.notes["non_integer_entries"],
-        "zero_share": zero_share, "sparse": bool(sparse.issparse(X)),
-        "duplicated_symbols": report["duplicated_symbols"], "mito_genes": report["mito_genes"],
+        "format": table.format,
+        "id_type": kind,
+        "non_integer_entries": table.notes["non_integer_entries"],
+        "zero_share": zero_share,
+        "sparse": bool(sparse.issparse(X)),
+        "duplicated_symbols": report["duplicated_symbols"],
+        "mito_genes": report["mito_genes"],
         "duplicated_keys_summed": [str(k) for k in report["duplicated_keys"]],
     }
     excl = config.get("exclude", [])
     adata.uns["exclusions"] = pd.DataFrame(excl, columns=["sample", "reason"]).astype(str)
-    log.info("AnnData: %d samples x %d genes (%s, %.0f%% zeros, %d excluded)", adata.n_obs, adata.n_vars,
-             "sparse" if sparse.issparse(X) else "dense", 100 * zero_share, int(obs["excluded"].sum()))
+    log.info(
+        "AnnData: %d samples x %d genes (%s, %.0f%% zeros, %d excluded)",
+        adata.n_obs,
+        adata.n_vars,
+        "sparse" if sparse.issparse(X) else "dense",
+        100 * zero_share,
+        int(obs["excluded"].sum()),
+    )
     return adata

@@ -16,9 +16,9 @@ import pandas as pd
 
 from myoclamp.errors import InputError, preview
 from myoclamp.ingest.tables import (
+    check_delimiter,
     comment_rows,
     expected_delimiter,
-    check_delimiter,
     first_data_line,
 )
 
@@ -60,8 +60,12 @@ def header_columns(path: str | Path, fmt: str) -> list[str]:
     cols = _header_columns(Path(path), fmt)
     dup = sorted({c for c in cols if cols.count(c) > 1})
     if dup:
-        raise InputError(path, "header row", f"duplicated sample column(s) {preview(dup)}",
-                         "give every sample column a unique id")
+        raise InputError(
+            path,
+            "header row",
+            f"duplicated sample column(s) {preview(dup)}",
+            "give every sample column a unique id",
+        )
     return cols
 
 
@@ -105,7 +109,9 @@ def _check_nfcore_header(path: Path, cols: list[str]) -> None:
         )
 
 
-def _numeric_counts(path: Path, values: pd.DataFrame, integer: bool, round_counts: bool) -> tuple[pd.DataFrame, int]:
+def _numeric_counts(
+    path: Path, values: pd.DataFrame, integer: bool, round_counts: bool
+) -> tuple[pd.DataFrame, int]:
     """Check counts are numbers >= 0 (and integers unless rounding); return int counts."""
     bad_cols = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
     if bad_cols:
@@ -145,8 +151,8 @@ def _numeric_counts(path: Path, values: pd.DataFrame, integer: bool, round_count
             path,
             f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
             f"{n_frac} non-integer count(s), first {arr[i, j]:g}",
-            "give raw integer counts; for estimated counts (salmon, RSEM) use inputs.format: nfcore "
-            "or set inputs.round_counts: true",
+            "give raw integer counts; for estimated counts (salmon, RSEM) use "
+            "inputs.format: nfcore or set inputs.round_counts: true",
         )
     if n_frac:
         log.info("%d of %d count entries were non-integer and were rounded", n_frac, arr.size)
@@ -161,8 +167,12 @@ def _read_values(path: Path, sep: str, skip_comments: bool = False) -> pd.DataFr
     try:
         return pd.read_csv(path, sep=sep, skiprows=skiprows, low_memory=False, dtype={0: str})
     except pd.errors.ParserError as err:
-        raise InputError(path, "", f"rows have different numbers of columns ({err})",
-                         "make every row have as many cells as the header") from err
+        raise InputError(
+            path,
+            "",
+            f"rows have different numbers of columns ({err})",
+            "make every row have as many cells as the header",
+        ) from err
     except pd.errors.EmptyDataError as err:
         raise InputError(path, "", "the file is empty", "give a count table") from err
 
@@ -175,19 +185,32 @@ def _gene_keys(path: Path, ids: pd.Series, label: str) -> pd.Index:
     return pd.Index(ids, name=label)
 
 
-def _finish(path: Path, values: pd.DataFrame, genes: pd.DataFrame, fmt: str,
-            integer: bool, round_counts: bool) -> CountTable:
+def _finish(
+    path: Path,
+    values: pd.DataFrame,
+    genes: pd.DataFrame,
+    fmt: str,
+    integer: bool,
+    round_counts: bool,
+) -> CountTable:
     if values.shape[1] == 0:
-        raise InputError(path, "header row", "no sample columns", "add one column of counts per sample")
+        raise InputError(
+            path, "header row", "no sample columns", "add one column of counts per sample"
+        )
     if values.shape[0] == 0:
         raise InputError(path, "", "no gene rows", "add one row per gene")
     counts, n_frac = _numeric_counts(path, values, integer, round_counts)
-    return CountTable(counts=counts, genes=genes, path=path, format=fmt,
-                      notes={"non_integer_entries": n_frac, "entries": int(counts.size)})
+    return CountTable(
+        counts=counts,
+        genes=genes,
+        path=path,
+        format=fmt,
+        notes={"non_integer_entries": n_frac, "entries": int(counts.size)},
+    )
 
 
 def read_matrix(path: str | Path, round_counts: bool = False) -> CountTable:
-    """A plain genes x samples matrix: the first column holds gene ids, then one column per sample."""
+    """A plain genes x samples matrix: gene ids in the first column, then one column per sample."""
     path = Path(path)
     header_columns(path, "matrix")
     df = _read_values(path, expected_delimiter(path))
@@ -207,7 +230,9 @@ def read_featurecounts(path: str | Path, bam_to_sample: dict[str, str] | None = 
     key = _gene_keys(path, df["Geneid"], "Geneid")
     genes = df[FEATURECOUNTS_COLUMNS[1:]].copy()
     genes.index = key
-    genes = genes.rename(columns={"Chr": "chromosome", "Length": "length"})[["chromosome", "length"]]
+    genes = genes.rename(columns={"Chr": "chromosome", "Length": "length"})[
+        ["chromosome", "length"]
+    ]
     values = df.drop(columns=FEATURECOUNTS_COLUMNS)
     values.index = key
     values.columns = [map_bam_column(path, c, bam_to_sample) for c in values.columns]
@@ -243,8 +268,13 @@ def read_nfcore(path: str | Path) -> CountTable:
     return _finish(path, values, genes, "nfcore", integer=False, round_counts=True)
 
 
-def read_counts(path: str | Path, fmt: str, *, round_counts: bool = False,
-                bam_to_sample: dict[str, str] | None = None) -> CountTable:
+def read_counts(
+    path: str | Path,
+    fmt: str,
+    *,
+    round_counts: bool = False,
+    bam_to_sample: dict[str, str] | None = None,
+) -> CountTable:
     """Read a count table in the configured format."""
     if fmt == "matrix":
         return read_matrix(path, round_counts=round_counts)

@@ -16,11 +16,26 @@ log = logging.getLogger(__name__)
 ENSEMBL_RE = re.compile(r"^(ENS[A-Z]*G\d{6,})(?:\.\d+)?(_PAR_Y)?$")
 # The 37 genes of the mitochondrial genome as NCBI names them (no MT- prefix) and HGNC's MT- names.
 MITO_NCBI = {
-    "COX1", "COX2", "COX3", "ND1", "ND2", "ND3", "ND4", "ND4L", "ND5", "ND6", "CYTB", "ATP6", "ATP8",
-    "RNR1", "RNR2",
+    "COX1",
+    "COX2",
+    "COX3",
+    "ND1",
+    "ND2",
+    "ND3",
+    "ND4",
+    "ND4L",
+    "ND5",
+    "ND6",
+    "CYTB",
+    "ATP6",
+    "ATP8",
+    "RNR1",
+    "RNR2",
 }
 MITO_RRNA = {"RNR1", "RNR2", "MT-RNR1", "MT-RNR2"}
 MITO_CHROMOSOMES = {"chrM", "MT", "M", "chrMT"}
+# org.Hs.eg.db carries no Ensembl id for the two mitochondrial rRNA genes.
+MITO_RRNA_ENSEMBL = {"ENSG00000211459": "RNR1", "ENSG00000210082": "RNR2"}
 RIBO_RE = re.compile(r"^RP[LS](\d+[A-Z]?\d*|P[0-2]|A)$")
 GENE_MAP = Path(__file__).resolve().parents[3] / "resources" / "genes" / "human_genes.tsv.gz"
 
@@ -59,8 +74,14 @@ def is_mito(symbols: pd.Series, chromosomes: pd.Series | None = None) -> np.ndar
     return flag.to_numpy()
 
 
-def annotate(keys: pd.Index, genes: pd.DataFrame, kind: str, gene_map: pd.DataFrame | None,
-             path: Path | None = None, duplicates: str = "error") -> tuple[pd.DataFrame, dict]:
+def annotate(
+    keys: pd.Index,
+    genes: pd.DataFrame,
+    kind: str,
+    gene_map: pd.DataFrame | None,
+    path: Path | None = None,
+    duplicates: str = "error",
+) -> tuple[pd.DataFrame, dict]:
     """Build ``var``: unique key, gene_id, symbol, mito, mito_rrna, ribo.
 
     ``keys`` are the count table's gene column; ``genes`` the annotation columns it carried.
@@ -75,6 +96,8 @@ def annotate(keys: pd.Index, genes: pd.DataFrame, kind: str, gene_map: pd.DataFr
         genes["gene_id"] = stripped
         if "symbol" not in genes:
             genes["symbol"] = _map(stripped, gene_map, "ensembl_id", "symbol")
+            rrna = stripped.map(MITO_RRNA_ENSEMBL).fillna("").to_numpy(dtype=object)
+            genes["symbol"] = np.where(rrna != "", rrna, genes["symbol"])
     else:
         genes.index = keys
         genes["symbol"] = keys.astype(str)
@@ -84,11 +107,16 @@ def annotate(keys: pd.Index, genes: pd.DataFrame, kind: str, gene_map: pd.DataFr
     dup_sym = genes["symbol"][(genes["symbol"] != "") & genes["symbol"].duplicated(keep=False)]
     report["duplicated_symbols"] = sorted(set(dup_sym))
     if report["duplicated_symbols"]:
-        log.info("%d symbols name more than one gene id (kept apart by id): %s",
-                 len(report["duplicated_symbols"]), preview(report["duplicated_symbols"]))
-    chrom = genes["chromosome"] if "chromosome" in genes else None
+        log.info(
+            "%d symbols name more than one gene id (kept apart by id): %s",
+            len(report["duplicated_symbols"]),
+            preview(report["duplicated_symbols"]),
+        )
+    chrom = genes.get("chromosome")
     if chrom is None and gene_map is not None and kind == "ensembl":
-        chrom = pd.Series(_map(genes.index, gene_map, "ensembl_id", "chromosome"), index=genes.index)
+        chrom = pd.Series(
+            _map(genes.index, gene_map, "ensembl_id", "chromosome"), index=genes.index
+        )
     genes["mito"] = is_mito(genes["symbol"], chrom)
     genes["mito_rrna"] = genes["symbol"].str.upper().isin(MITO_RRNA).to_numpy()
     genes["ribo"] = genes["symbol"].str.match(RIBO_RE).to_numpy()
@@ -106,8 +134,9 @@ def _map(values: pd.Index, gene_map: pd.DataFrame | None, src: str, dst: str) ->
     return pd.Index(values).map(table).fillna("").to_numpy(dtype=object)
 
 
-def _check_duplicate_keys(index: pd.Index, kind: str, path: Path | None, duplicates: str,
-                          report: dict) -> None:
+def _check_duplicate_keys(
+    index: pd.Index, kind: str, path: Path | None, duplicates: str, report: dict
+) -> None:
     dups = index[index.duplicated()].unique().tolist()
     report["duplicated_keys"] = dups
     if dups and duplicates == "error":
@@ -115,8 +144,8 @@ def _check_duplicate_keys(index: pd.Index, kind: str, path: Path | None, duplica
         raise InputError(
             path,
             f"gene column, {len(dups)} duplicated {what}(s) {preview(dups)}",
-            "the same gene occurs on more than one row" +
-            (" (after removing Ensembl version suffixes)" if kind == "ensembl" else ""),
+            "the same gene occurs on more than one row"
+            + (" (after removing Ensembl version suffixes)" if kind == "ensembl" else ""),
             "keep one row per gene, or set inputs.duplicate_genes: sum to add such rows up",
         )
 

@@ -41,7 +41,9 @@ def role_columns(config: dict) -> dict[str, str]:
     return {role: cols[role] for role in ROLES if cols.get(role)}
 
 
-def _rename(df: pd.DataFrame, path: str, roles: dict[str, str], required: tuple[str, ...]) -> pd.DataFrame:
+def _rename(
+    df: pd.DataFrame, path: str, roles: dict[str, str], required: tuple[str, ...]
+) -> pd.DataFrame:
     """Rename the trial's role columns to canonical names; error on a missing required one."""
     for role in required:
         name = roles.get(role)
@@ -58,7 +60,7 @@ def _rename(df: pd.DataFrame, path: str, roles: dict[str, str], required: tuple[
         raise InputError(
             path,
             f"column {clash[0]!r}",
-            f"the name {clash[0]!r} is taken by another column than the one configured for that role",
+            f"the name {clash[0]!r} is taken by another column than the one configured",
             f"rename that column, or set columns.{clash[0]} to it",
         )
     return df.rename(columns=mapping)
@@ -135,7 +137,9 @@ def read_samples(config: dict) -> pd.DataFrame:
     df = _rename(read_table(path), path, roles, REQUIRED_ROLES)
     missing = df.index[df["sample"].isna()]
     if len(missing):
-        raise InputError(path, table_row(missing[0]), "sample id is empty", "give every biopsy a sample id")
+        raise InputError(
+            path, table_row(missing[0]), "sample id is empty", "give every biopsy a sample id"
+        )
     dup = df["sample"][df["sample"].duplicated(keep=False)]
     if len(dup):
         raise InputError(
@@ -169,7 +173,7 @@ def read_samples(config: dict) -> pd.DataFrame:
 
 
 def _numeric_columns(df: pd.DataFrame, path: str, required: set[str]) -> pd.DataFrame:
-    """Convert clinical variables to numbers; a configured variable that is not numeric is an error."""
+    """Convert clinical variables to numbers; a non-numeric configured variable is an error."""
     out = df.copy()
     for col in out.columns:
         if col in ("participant", "visit", "sex", "site"):
@@ -234,8 +238,12 @@ def read_clinical(config: dict, samples: pd.DataFrame) -> pd.DataFrame | None:
             "clinical.m_value",
         )
     missing = {c: int(df[c].isna().sum()) for c in sorted(wanted & set(df.columns))}
-    log.info("clinical table: %d rows, %d participants; missing values per variable: %s",
-             len(df), df["participant"].nunique(), missing)
+    log.info(
+        "clinical table: %d rows, %d participants; missing values per variable: %s",
+        len(df),
+        df["participant"].nunique(),
+        missing,
+    )
     return df
 
 
@@ -260,8 +268,12 @@ def check_exclusions(config: dict, samples: pd.DataFrame, counted: list[str]) ->
     known = set(samples.index) | set(counted)
     unknown = sorted(set(excluded) - known)
     if unknown:
-        raise InputError("config", f"exclude: {preview(unknown)}", "excluded sample(s) not in the sheet or counts",
-                         "correct the sample ids under exclude:")
+        raise InputError(
+            "config",
+            f"exclude: {preview(unknown)}",
+            "excluded sample(s) not in the sheet or counts",
+            "correct the sample ids under exclude:",
+        )
     counts_path = config["inputs"]["counts"]
     extra = [s for s in counted if s not in samples.index and s not in excluded]
     if extra:

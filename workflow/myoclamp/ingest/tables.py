@@ -40,7 +40,9 @@ def first_data_line(path: Path, comment: str | None = None) -> str:
     except FileNotFoundError as err:
         raise InputError(path, "", "file not found", "check the path in config.yaml") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(path, "", f"cannot be read as text ({err})", "give a plain or gzipped text table") from err
+        raise InputError(
+            path, "", f"cannot be read as text ({err})", "give a plain or gzipped text table"
+        ) from err
     raise InputError(path, "", "the file is empty", "give a table with a header row and data rows")
 
 
@@ -58,7 +60,9 @@ def check_delimiter(path: Path, header: str, delimiter: str) -> None:
     )
 
 
-def read_table(path: str | Path, comment: str | None = None, delimiter: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | Path, comment: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
     """Read a CSV/TSV sheet as strings (no type guessing), with blank cells as missing."""
     path = Path(path)
     sep = delimiter or expected_delimiter(path)
@@ -66,19 +70,36 @@ def read_table(path: str | Path, comment: str | None = None, delimiter: str | No
     check_delimiter(path, header, sep)
     try:
         df = pd.read_csv(
-            path, sep=sep, dtype=str, comment=None, keep_default_na=False, na_values=[""],
-            skip_blank_lines=True, encoding="utf-8-sig",
+            path,
+            sep=sep,
+            dtype=str,
+            comment=None,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+            encoding="utf-8-sig",
             skiprows=comment_rows(path, comment) if comment else None,
         )
     except pd.errors.ParserError as err:
-        raise InputError(path, "", f"rows have different numbers of columns ({err})",
-                         "make every row have as many cells as the header") from err
+        raise InputError(
+            path,
+            "",
+            f"rows have different numbers of columns ({err})",
+            "make every row have as many cells as the header",
+        ) from err
     if df.empty:
-        raise InputError(path, "", "the file has a header but no data rows", "add one row per record")
+        raise InputError(
+            path, "", "the file has a header but no data rows", "add one row per record"
+        )
     df.columns = [str(c).strip() for c in df.columns]
     dup = df.columns[df.columns.duplicated()].tolist()
     if dup:
-        raise InputError(path, "header row", f"duplicated column name(s) {dup}", "give every column a unique name")
+        raise InputError(
+            path,
+            "header row",
+            f"duplicated column name(s) {dup}",
+            "give every column a unique name",
+        )
     return df.apply(lambda s: s.str.strip() if s.dtype == object else s)
 
 
