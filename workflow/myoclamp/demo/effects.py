@@ -67,6 +67,8 @@ LONG_GENES = (
 X_ESCAPE = ("KDM5C", "KDM6A", "DDX3X", "EIF1AX", "ZFX", "USP9X")
 #: XIST in female vastus lateralis (CPM of the whole library); an assumption, GSE202295 is all male
 XIST_FEMALE_CPM = 25.0
+#: its NB dispersion in women (GSE202295 has none; the real trend value near that mean, doubled)
+XIST_FEMALE_DISPERSION = 0.08
 #: the named set for the optional treatment effect: IL-1/NF-kB and inflammation genes expressed
 #: in muscle (mean basal count > 50 in GSE202295); down with IL-1 blockade except the last eight
 TREATMENT_GENES = (
@@ -117,6 +119,16 @@ TREATMENT_UP = 8
 M_MEAN, M_SD, M_HEALTHY = 4.0, 1.7, 11.0
 #: largest planted per-gene correlation of baseline expression with the M-value
 R_MAX = 0.3
+
+
+def with_female_xist(params: pd.DataFrame) -> pd.DataFrame:
+    """Copy of the parameter table with XIST's dispersion set for its female expression.
+
+    The real table is all male, where XIST is near zero and its dispersion meaningless.
+    """
+    out = params.copy()
+    out.loc[out["gene"] == "XIST", "dispersion"] = XIST_FEMALE_DISPERSION
+    return out
 
 
 def read_insulin_table(path: str | Path = INSULIN_CSV) -> pd.DataFrame:

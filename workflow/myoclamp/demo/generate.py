@@ -92,7 +92,7 @@ def generate(
     Names: counts, samples, clinical, truth_genes, truth_participants, truth_samples, parameters.
     """
     out = Path(out_dir)
-    table = params.load_params()
+    table = effects.with_female_xist(params.load_params())
     library = params.load_library()
     gene_effects = effects.gene_effects(table, _rng(seed, "effects"))
     keep = select_genes(table, gene_effects, n_genes, _rng(seed, "genes"))

@@ -28,7 +28,9 @@ MITO_RRNA = ("RNR1", "RNR2")
 SLOW_GENES = ("MYH7", "TNNT1", "TNNI1", "TNNC1", "MYL3", "MYL2", "ATP2A2")
 FAST_GENES = ("MYH1", "MYH2", "TNNT3", "TNNI2", "TNNC2", "MYL1", "MYLPF", "ACTN3", "ATP2A1")
 DISPERSION_BINS = (10, 30, 100, 300, 3000)
-_Y_NAME = re.compile(r"^(SRY|UTY|TTTY\d+[A-Z]?|[A-Z0-9]+Y\d*)$")
+_Y_NAME = re.compile(
+    r"^(SRY|UTY|KDM5D|LINC00278|TTTY\d+[A-Z]?|RBMY\w+|DAZ\d|BPY2\w*|VCY\w*|[A-Z0-9]+Y\d*)$"
+)
 
 
 def size_factors(counts: np.ndarray) -> np.ndarray:
@@ -110,8 +112,8 @@ def is_chr_y(genes: pd.Index) -> np.ndarray:
     """Male-specific chromosome Y genes, from the genomic order of an NCBI count table.
 
     The block starts at SRY (or at the first of XGY2/RPS4Y1) and ends at the mitochondrial
-    genes; within it, only Y-named genes (…Y, …Y1, TTTY*, UTY, SRY) are taken, so unplaced
-    scaffold LOC genes that follow the block are not mistaken for Y genes.
+    genes; within it, only Y-named genes (…Y, …Y1, TTTY*, RBMY*, DAZ*, UTY, KDM5D, SRY) are
+    taken, so unplaced scaffold LOC genes that follow the block are not mistaken for Y genes.
     """
     names = list(genes)
     start = next((names.index(g) for g in ("XGY2", "SRY", "RPS4Y1") if g in names), None)
