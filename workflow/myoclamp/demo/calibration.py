@@ -6,6 +6,8 @@ All CPMs are of the mRNA-like library (mitochondrial rRNA RNR1/RNR2 left out), a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -146,3 +148,43 @@ def compare(demo: dict[str, float], real: dict[str, float]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def read_demo(demo_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts (genes x samples) and the truth sample table of a generated demo directory."""
+    demo_dir = Path(demo_dir)
+    counts = pd.read_csv(demo_dir / "counts.tsv.gz", sep="\t", index_col=0)
+    truth = pd.read_csv(demo_dir / "truth" / "samples.tsv", sep="\t", keep_default_na=False)
+    return counts, truth
+
+
+def demo_basal_pairs(truth: pd.DataFrame) -> pd.DataFrame:
+    """Defect-free baseline and week-13 basal sample ids per participant (columns first, second)."""
+    ok = truth[(truth["clamp"] == "basal") & (truth["defect"] == "")]
+    first = ok[ok["visit"] == "baseline"].set_index("participant")["sample"]
+    second = ok[ok["visit"] == "week13"].set_index("participant")["sample"]
+    both = first.index.intersection(second.index)
+    return pd.DataFrame({"first": first[both], "second": second[both]})
+
+
+def compare_cohorts(
+    demo_dir: str | Path, real_dir: str | Path
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """Comparison table (demo baseline basal vs real basal) and repeated-biopsy correlations."""
+    from myoclamp.demo.real import read_real, read_real_basal
+
+    counts, truth = read_demo(demo_dir)
+    base = truth[(truth["visit"] == "baseline") & (truth["clamp"] == "basal")]
+    base = base[base["defect"] == ""]["sample"]
+    real = read_real_basal(real_dir)
+    table = compare(basal_statistics(counts[base]), basal_statistics(real))
+    pairs = demo_basal_pairs(truth)
+    real_all, sheet = read_real(real_dir)
+    by = sheet.pivot(index="id", columns="time", values="seq_sample_id").dropna(
+        subset=["basal", "rec"]
+    )
+    repeat = {
+        "demo": repeat_correlation(counts[pairs["first"]], counts[pairs["second"]]),
+        "real": repeat_correlation(real_all[by["basal"]], real_all[by["rec"]]),
+    }
+    return table, repeat
