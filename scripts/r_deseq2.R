@@ -1,0 +1,46 @@
+#!/usr/bin/env Rscript
+# Reference run of R DESeq2 (Debian r-bioc-deseq2) on the same counts and design matrix as the
+# pydeseq2 step, for the comparison in tests/test_de_rdeseq2.py and docs/de.md.
+#
+# usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT
+#   COUNTS   TSV, genes x samples, first column the gene key (raw integer counts)
+#   DESIGN   TSV, samples x design columns, first column the sample id (full-rank model matrix)
+#   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
+#   OUT      TSV of results: gene_id baseMean log2FoldChange lfcSE stat pvalue padj (MLE log2FC;
+#            Debian has no apeglm, so no shrinkage here)
+# Prints `elapsed_seconds<TAB>x` (DESeq() + results()) on stdout.
+suppressPackageStartupMessages(library(DESeq2))
+
+args <- commandArgs(trailingOnly = TRUE)
+if (length(args) != 4) {
+    stop("usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT")
+}
+counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
+mm <- as.matrix(read.delim(args[2], row.names = 1, check.names = FALSE))
+con <- read.delim(args[3], check.names = FALSE, stringsAsFactors = FALSE)
+
+missing_samples <- setdiff(rownames(mm), colnames(counts))
+if (length(missing_samples) > 0) {
+    stop(args[1], ": no count column for sample(s) ", paste(head(missing_samples), collapse = ", "))
+}
+unknown <- setdiff(con$column, colnames(mm))
+if (length(unknown) > 0) {
+    stop(args[3], ": column(s) not in the design: ", paste(unknown, collapse = ", "))
+}
+counts <- counts[, rownames(mm), drop = FALSE]
+storage.mode(counts) <- "integer"
+
+weights <- setNames(rep(0, ncol(mm)), colnames(mm))
+weights[con$column] <- con$weight
+colnames(mm) <- paste0("x", seq_len(ncol(mm))) # formulaic names are not R-syntactic
+
+col_data <- data.frame(row.names = rownames(mm), one = rep(1, nrow(mm)))
+dds <- DESeqDataSetFromMatrix(counts, col_data, design = ~1)
+start <- proc.time()[["elapsed"]]
+dds <- DESeq(dds, full = mm, quiet = TRUE)
+res <- results(dds, contrast = unname(weights), alpha = 0.05)
+elapsed <- proc.time()[["elapsed"]] - start
+
+out <- data.frame(gene_id = rownames(res), as.data.frame(res), check.names = FALSE)
+write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
+cat(sprintf("elapsed_seconds\t%.2f\n", elapsed))
