@@ -144,7 +144,9 @@ def generate(
     genes = table["gene"].to_numpy()[keep]
     write_counts_gz(matrix, genes, samples["sample"].tolist(), paths["counts"])
     write_tsv(samples[["sample", "participant", "arm", "visit", "clamp", "site"]], paths["samples"])
-    write_tsv(clinical, paths["clinical"])
+    # missing values (M-value of non-clamp participants) as empty cells, as ingest expects
+    with atomic_path(paths["clinical"]) as tmp:
+        clinical.to_csv(tmp, sep="\t", index=False, na_rep="", lineterminator="\n")
     write_tsv(
         truth.gene_truth(table, gene_effects, participants, keep, treatment_effect),
         paths["truth_genes"],
