@@ -9,6 +9,7 @@ import pandas as pd
 
 from myoclamp.errors import InputError
 
+MISSING = ["", "NA", "NaN", "nan", "N/A", "NULL", "null"]
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
