@@ -76,7 +76,7 @@ def read_table(
             dtype=str,
             comment=None,
             keep_default_na=False,
-            na_values=[""],
+            na_values=MISSING,
             skip_blank_lines=True,
             encoding="utf-8-sig",
             skiprows=comment_rows(path, comment) if comment else None,
