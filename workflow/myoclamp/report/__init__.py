@@ -1,0 +1,1 @@
+"""Report: the one h5ad that holds the whole analysis, and the self-contained HTML report."""

@@ -1,0 +1,100 @@
+"""Assemble ``results/myoclamp.h5ad``: counts, QC layers and metrics, DE, enrichment, clinical."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import anndata as ad
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+DE_NUMERIC = ["baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
+
+
+def stem(path: str | Path) -> str:
+    """Contrast or table name of a result file: results/de/insulin.tsv -> insulin."""
+    name = Path(path).name
+    for suffix in (".ora.tsv", ".tsv", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return Path(path).stem
+
+
+def read_tsv(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", keep_default_na=True)
+
+
+def uns_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A table that h5py can store: text columns as strings (missing as ''), index reset."""
+    out = df.reset_index(drop=True).copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("category", "string"):
+            out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
+        elif out[col].dtype == bool:
+            out[col] = out[col].astype(bool)
+    out.columns = [str(c) for c in out.columns]
+    out.index = out.index.astype(str)
+    return out
+
+
+def de_varm(table: pd.DataFrame, var_names: pd.Index) -> pd.DataFrame:
+    """One contrast's DE columns aligned to every gene (NaN where the gene was not tested)."""
+    t = table.set_index(table["gene_id"].astype(str))
+    out = pd.DataFrame(index=var_names)
+    for col in t.columns:
+        if col in ("gene_id", "symbol"):
+            continue
+        values = t[col].reindex(var_names)
+        if values.dtype == object or values.dtype == bool:
+            values = values.map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
+        out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+    return out
+
+
+def assemble(
+    qc_h5ad: str | Path,
+    de_tables: list[str],
+    de_summary: str | None,
+    enrichment_tables: list[str],
+    clinical_tables: list[str],
+    config: dict,
+    command: str,
+) -> ad.AnnData:
+    """The whole analysis in one AnnData (X = raw counts)."""
+    adata = ad.read_h5ad(qc_h5ad)
+    for path in de_tables:
+        name = stem(path)
+        table = read_tsv(path)
+        adata.varm[f"de_{name}"] = de_varm(table, adata.var_names)
+        tested = adata.varm[f"de_{name}"]["padj"].notna()
+        adata.var[f"tested_{name}"] = tested.to_numpy()
+    uns_de = {}
+    if de_summary:
+        uns_de["summary"] = uns_frame(read_tsv(de_summary))
+    adata.uns["de"] = uns_de
+    adata.uns["enrichment"] = {
+        stem(p).replace(".", "_") + ("_ora" if p.endswith(".ora.tsv") else ""): uns_frame(
+            read_tsv(p)
+        )
+        for p in enrichment_tables
+    }
+    adata.uns["clinical"] = {stem(p): uns_frame(read_tsv(p)) for p in clinical_tables}
+    prov = dict(adata.uns.get("provenance", {}))
+    prov["command"] = command
+    prov["config_json"] = json.dumps(config, sort_keys=True, default=str)
+    adata.uns["provenance"] = prov
+    adata.uns["config_json"] = prov["config_json"]
+    log.info(
+        "myoclamp.h5ad: %d samples x %d genes, %d layers, %d DE contrasts, %d enrichment tables, "
+        "%d clinical tables",
+        adata.n_obs,
+        adata.n_vars,
+        len(adata.layers),
+        len(de_tables),
+        len(enrichment_tables),
+        len(clinical_tables),
+    )
+    return adata

@@ -1,0 +1,280 @@
+"""Compose ``results/report.html`` from the run's own tables and figures."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anndata as ad
+import jinja2
+import pandas as pd
+
+from myoclamp import __version__
+from myoclamp.report import story
+from myoclamp.report.assemble import read_tsv, stem
+from myoclamp.report.html import figure, slug, table
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).with_name("template.html.j2")
+
+
+@dataclass
+class Section:
+    title: str
+    body: str
+
+    @property
+    def id(self) -> str:
+        return slug(self.title)
+
+
+@dataclass
+class ReportInputs:
+    """Paths of everything the report shows (lists may be empty when a stage is not configured)."""
+
+    adata: str
+    qc_samples: str | None = None
+    qc_figures: list[str] = field(default_factory=list)
+    de_summary: str | None = None
+    de_tables: list[str] = field(default_factory=list)
+    de_figures: list[str] = field(default_factory=list)
+    enrichment_tables: list[str] = field(default_factory=list)
+    enrichment_figures: list[str] = field(default_factory=list)
+    clinical_tables: list[str] = field(default_factory=list)
+    clinical_figures: list[str] = field(default_factory=list)
+    manifest: str | None = None
+
+
+def _p(text: str, cls: str = "") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f"<p{c}>{text}</p>"
+
+
+def _figures(paths: list[str], captions: dict[str, str] | None = None) -> str:
+    captions = captions or {}
+    items = [figure(p, captions.get(Path(p).stem, Path(p).stem.replace("_", " "))) for p in paths]
+    return '<div class="grid">' + "".join(items) + "</div>" if items else ""
+
+
+def cohort_section(adata: ad.AnnData, config: dict, qc: pd.DataFrame | None) -> Section:
+    obs = adata.obs
+    n_part = obs["participant"].nunique()
+    used = obs[~obs["excluded"].astype(bool)]
+    body = _p(
+        f"{len(obs)} biopsies of {n_part} participants were counted; {len(used)} biopsies of "
+        f"{used['participant'].nunique()} participants enter the analyses.",
+        "lead",
+    )
+    per_arm = used.groupby("arm", observed=True)["participant"].nunique()
+    body += _p(
+        "Participants per arm: "
+        + ", ".join(f"{arm} {n}" for arm, n in per_arm.items())
+        + f" (reference arm: {config['levels']['arm']['reference']})."
+    )
+    body += table(
+        story.design_counts(obs), "design-counts", "Biopsies by arm, visit and clamp state"
+    )
+    excl = obs[obs["excluded"].astype(bool)]
+    if len(excl):
+        ex = pd.DataFrame({"sample": excl.index, "reason": excl["exclusion_reason"].astype(str)})
+        body += "<h3>Excluded samples</h3>" + table(ex, "exclusions", "Excluded by the config")
+    else:
+        body += _p("No sample was excluded by the config.")
+    if qc is not None and "qc_flag" in qc:
+        flagged = qc[qc["qc_flag"].astype(bool)]
+        reason = "qc_reason" if "qc_reason" in qc else None
+        if len(flagged):
+            cols = ["sample", *([reason] if reason else [])]
+            body += _p(
+                f"QC flagged {len(flagged)} sample(s); flags are shown, not acted on: a sample "
+                "leaves the analyses only when the config's <code>exclude</code> list names it.",
+                "warn",
+            )
+            body += table(
+                flagged[cols].reset_index(drop=True), "qc-flagged", "Samples flagged by QC"
+            )
+        else:
+            body += _p("QC flagged no sample.")
+    return Section("Cohort and design", body)
+
+
+def qc_section(qc: pd.DataFrame | None, figures: list[str]) -> Section:
+    body = _p(
+        "Per-sample quality metrics (library size, detected genes, mitochondrial rRNA and mRNA "
+        "shares, top-gene concentration, fibre type, sex check, biopsy-stress genes, pairing "
+        "check) and the sample structure (PCA, distances)."
+    )
+    if qc is not None:
+        body += table(qc, "qc-samples", "QC metrics per sample", max_rows=None, searchable=True)
+    body += _figures(figures)
+    return Section("Quality control", body)
+
+
+def _contrast_block(
+    name: str, summary: pd.DataFrame, tables: dict, figs: dict, goi: list[str]
+) -> str:
+    row = summary[summary["contrast"] == name]
+    body = f'<h3 id="contrast-{slug(name)}">{name}</h3>'
+    if len(row):
+        r = row.iloc[0]
+        body += _p(
+            f"{r.get('description', '')} Design <code>{r.get('formula', '')}</code>; "
+            f"{r.get('samples', 'NA')} samples of {r.get('participants', 'NA')} participants."
+        )
+        if str(r.get("estimable", "yes")) == "no":
+            return body + _p(f"Not estimable from these data: {r.get('reason', '')}", "warn")
+    t = tables.get(name)
+    if t is None:
+        return body
+    stmt = story.null_statement(t, goi)
+    body += _p(story.null_sentence(name, stmt), "lead")
+    est = story.goi_estimates(t, goi)
+    if len(est):
+        body += table(
+            est,
+            f"goi-{slug(name)}",
+            "Genes of interest: log2 fold change with 95 % CI",
+            max_rows=None,
+        )
+    body += table(
+        story.top_genes(t),
+        f"top-{slug(name)}",
+        "Genes with the smallest adjusted p-values",
+        searchable=True,
+    )
+    body += _figures(figs.get(name, []))
+    return body
+
+
+def de_sections(inputs: ReportInputs, config: dict) -> list[Section]:
+    if not inputs.de_summary:
+        return []
+    summary = read_tsv(inputs.de_summary)
+    tables = {stem(p): read_tsv(p) for p in inputs.de_tables}
+    figs: dict[str, list[str]] = {}
+    for p in inputs.de_figures:
+        figs.setdefault(Path(p).parent.name, []).append(p)
+    goi = list(config.get("de", {}).get("genes_of_interest", []))
+    names = summary["contrast"].astype(str).tolist()
+    groups = {
+        "The insulin response": [n for n in names if n.startswith("insulin")],
+        "The treatment effect": [n for n in names if n.startswith("treatment")],
+        "Configured contrasts": [n for n in names if not n.startswith(("insulin", "treatment"))],
+    }
+    sections = []
+    overview = table(summary, "de-summary", "All contrasts", max_rows=None)
+    for title, members in groups.items():
+        if not members:
+            continue
+        body = ""
+        if title == "The insulin response":
+            body += _p(
+                "Insulin-stimulated vs basal biopsies within each participant (participants "
+                "as blocks): the clamp's transcriptional response."
+            )
+        if title == "The treatment effect":
+            body += _p(
+                "Change from baseline to follow-up compared between arms, basal biopsies, "
+                "participants as blocks. A null result is reported as counts at FDR and as "
+                "bounded estimates with 95 % confidence intervals, not as an empty list."
+            )
+            body += overview
+            goi_fig = [p for p in inputs.de_figures if Path(p).stem == "genes_of_interest"]
+            body += _figures(goi_fig)
+        body += "".join(_contrast_block(n, summary, tables, figs, goi) for n in members)
+        sections.append(Section(title, body))
+    return sections
+
+
+def enrichment_section(inputs: ReportInputs) -> Section | None:
+    if not inputs.enrichment_tables:
+        return None
+    body = _p(
+        "GSEA prerank on each contrast's Wald statistic with seeded permutations, and "
+        "over-representation of the up and down genes at FDR 5 %, on the bundled gene sets."
+    )
+    figs: dict[str, list[str]] = {}
+    for p in inputs.enrichment_figures:
+        figs.setdefault(Path(p).parent.name, []).append(p)
+    for p in sorted(x for x in inputs.enrichment_tables if not x.endswith(".ora.tsv")):
+        name = stem(p)
+        t = read_tsv(p)
+        n05 = int((pd.to_numeric(t.get("FDR"), errors="coerce") < 0.05).sum()) if len(t) else 0
+        body += f"<h3>{name}</h3>" + _p(f"{len(t)} sets tested, {n05} at FDR &lt; 0.05.")
+        body += table(story.top_sets(t), f"enr-{slug(name)}", "Top gene sets", searchable=True)
+        shown = _figures(figs.get(name, []))
+        body += f"<details><summary>Figures for {name}</summary>{shown}</details>"
+    return Section("Pathway enrichment", body)
+
+
+def clinical_sections(inputs: ReportInputs) -> list[Section]:
+    tables = {stem(p): p for p in inputs.clinical_tables}
+    out = []
+    if "endpoints" in tables:
+        t = read_tsv(tables["endpoints"])
+        body = _p(
+            "Each clinical variable by arm at baseline and follow-up, and the arm effect at "
+            "follow-up by ANCOVA (follow-up value ~ baseline value + arm [+ site])."
+        )
+        body += table(t, "endpoints", "Clinical endpoints", max_rows=None)
+        out.append(Section("Clinical endpoints", body))
+    rest = [k for k in tables if k != "endpoints"]
+    if rest:
+        body = _p(
+            "Expression against insulin sensitivity (M-value) across participants at "
+            "baseline, adjusted for the configured covariates; set scores; change vs change."
+        )
+        for k in rest:
+            body += f"<h3>{k}</h3>" + table(
+                read_tsv(tables[k]), f"clin-{slug(k)}", k, searchable=True
+            )
+        body += _figures(inputs.clinical_figures)
+        out.append(Section("Expression vs insulin sensitivity", body))
+    return out
+
+
+def methods_section(adata: ad.AnnData, config: dict, manifest: str | None) -> Section:
+    prov = adata.uns.get("provenance", {})
+    versions = pd.DataFrame(
+        sorted(dict(prov.get("versions", {})).items()), columns=["package", "version"]
+    )
+    inputs = pd.DataFrame(
+        [
+            {"input": k, "path": v["path"], "sha256": v["sha256"]}
+            for k, v in dict(prov.get("inputs", {})).items()
+        ]
+    )
+    body = _p(f"Command: <code>{prov.get('command', '')}</code>")
+    body += _p(f"Seed for every random step: <code>{config.get('seed')}</code>.")
+    body += table(inputs, "inputs", "Inputs", max_rows=None)
+    body += table(versions, "versions", "Software", max_rows=None)
+    if manifest and Path(manifest).exists():
+        body += table(read_tsv(manifest), "genesets", "Gene-set collections", max_rows=None)
+    body += (
+        "<details><summary>Resolved configuration</summary><pre>"
+        + json.dumps(config, indent=1, sort_keys=True, default=str).replace("<", "&lt;")
+        + "</pre></details>"
+    )
+    return Section("Methods", body)
+
+
+def render(inputs: ReportInputs, config: dict) -> str:
+    """The report as one self-contained HTML string."""
+    adata = ad.read_h5ad(inputs.adata, backed="r")
+    qc = read_tsv(inputs.qc_samples) if inputs.qc_samples else None
+    sections = [cohort_section(adata, config, qc), qc_section(qc, inputs.qc_figures)]
+    sections += de_sections(inputs, config)
+    enr = enrichment_section(inputs)
+    if enr:
+        sections.append(enr)
+    sections += clinical_sections(inputs)
+    sections.append(methods_section(adata, config, inputs.manifest))
+    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
+    page = env.from_string(TEMPLATE.read_text()).render(
+        cohort=config.get("cohort", "myoclamp"), version=__version__, sections=sections
+    )
+    log.info("report: %d sections, %.1f MB", len(sections), len(page) / 1e6)
+    return page

@@ -1,0 +1,65 @@
+REPORT_TARGETS = ["results/myoclamp.h5ad", "results/report.html"]
+
+
+def _png(targets):
+    return [t for t in targets if t.endswith(".png")]
+
+
+def _tsv(targets, prefix):
+    return [t for t in targets if t.startswith(prefix) and t.endswith(".tsv")]
+
+
+rule report_h5ad:
+    input:
+        qc="results/adata/qc.h5ad",
+        de_summary="results/de/summary.tsv",
+        de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
+        enrichment_tables=_tsv(ENRICHMENT_TARGETS, "results/enrichment/"),
+        clinical_tables=_tsv(CLINICAL_TARGETS, "results/clinical/"),
+    output:
+        h5ad="results/myoclamp.h5ad",
+    log:
+        "logs/report/h5ad.log",
+    benchmark:
+        "benchmarks/report/h5ad.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=15,
+    script:
+        "../scripts/step.py"
+
+
+rule report_html:
+    input:
+        h5ad="results/myoclamp.h5ad",
+        qc_samples="results/qc/samples.tsv",
+        qc_figures=_png(QC_TARGETS),
+        de_summary="results/de/summary.tsv",
+        de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
+        de_figures=_png(DE_TARGETS),
+        enrichment_tables=_tsv(ENRICHMENT_TARGETS, "results/enrichment/"),
+        enrichment_figures=_png(ENRICHMENT_TARGETS),
+        clinical_tables=_tsv(CLINICAL_TARGETS, "results/clinical/"),
+        clinical_figures=_png(CLINICAL_TARGETS),
+        manifest=Path(workflow.basedir) / "resources/genesets/manifest.tsv",
+    output:
+        html=report(
+            "results/report.html",
+            caption="../report/report_html.rst",
+            category="Report",
+        ),
+    log:
+        "logs/report/html.log",
+    benchmark:
+        "benchmarks/report/html.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/step.py"
