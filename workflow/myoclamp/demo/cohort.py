@@ -138,6 +138,8 @@ def make_clinical(participants: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     crp0 = np.exp(rng.normal(np.log(3.5), 0.9, n))
     m_latent = participants["m_value_latent"].to_numpy()
     m0 = m_latent * np.exp(rng.normal(0, 0.08, n))
+    # M-values exist for clamp participants only: centre their change within arm among them
+    arm_clamp = arm + np.where(participants["clamp"].to_numpy(), ":clamp", ":none")
 
     def ratio(name: str) -> np.ndarray:
         return np.where(on, np.log(CLINICAL_EFFECTS[name]["ratio"]), 0.0)
@@ -147,7 +149,7 @@ def make_clinical(participants: pd.DataFrame, rng: np.random.Generator) -> pd.Da
         "hba1c": hba1c0
         + np.where(on, CLINICAL_EFFECTS["hba1c"]["difference"], 0.0)
         + _centred(rng, 0.9, arm),
-        "m_value": m0 * np.exp(ratio("m_value") + _centred(rng, 0.12, arm)),
+        "m_value": m0 * np.exp(ratio("m_value") + _centred(rng, 0.12, arm_clamp)),
         "c_peptide": cpep0 * np.exp(ratio("c_peptide") + _centred(rng, 0.15, arm)),
         "proinsulin_insulin_ratio": pi0
         * np.exp(ratio("proinsulin_insulin_ratio") + _centred(rng, 0.2, arm)),

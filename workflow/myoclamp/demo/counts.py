@@ -108,6 +108,9 @@ def simulate_counts(
     base = log_share[kept] - var.centre[kept]
     rest_share = params["share"].to_numpy()[~keep].sum()
     phi = var.within_dispersion[kept]
+    # each biopsy draws from its own stream, so an effect planted in some samples leaves the
+    # counts of all the others unchanged
+    sample_seed = int(rng.integers(2**32))
     counts = np.empty((len(kept), n_s), dtype=np.int64)
     for j, s in enumerate(samples.itertuples()):
         p = s.source
@@ -135,8 +138,9 @@ def simulate_counts(
             log_mu[np.isin(genes, ("RNR1", "RNR2"))] += np.log(1.8)
         library[j] = lib
         # gamma-distributed expression, then shares of the library: depth is set by sequencing
-        q = rng.gamma(1.0 / phi, np.exp(log_mu) * phi)
-        counts[:, j] = rng.poisson(lib * q / (q.sum() + rest_share))
+        draw = np.random.default_rng([sample_seed, j])
+        q = draw.gamma(1.0 / phi, np.exp(log_mu) * phi)
+        counts[:, j] = draw.poisson(lib * q / (q.sum() + rest_share))
     latent = pd.DataFrame(
         {
             "sample": samples["sample"].to_numpy(),
