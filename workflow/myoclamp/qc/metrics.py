@@ -124,7 +124,7 @@ def sample_metrics(adata: ad.AnnData, settings: QCSettings | None = None) -> pd.
     levels = dict(adata.uns.get("levels", {}).get("sex", {}) or {})
     levels = {"female": levels.get("female", "F"), "male": levels.get("male", "M")}
     inferred = infer_sex(sex_score, settings.sex_margin, levels)
-    clinical = adata.obs["sex"] if "sex" in adata.obs else None
+    clinical = adata.obs.get("sex", None)
     agree = sex_agreement(inferred, clinical)
 
     df = pd.DataFrame(
