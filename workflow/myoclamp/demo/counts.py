@@ -57,6 +57,11 @@ def variance_components(params: pd.DataFrame, effects: pd.DataFrame) -> Variance
     return Variance(fibre, stress, np.sqrt(person), np.maximum(within, 1e-4), centre)
 
 
+def insulin_weight(m_value: np.ndarray) -> np.ndarray:
+    """Weight of the healthy (vs T2D-attenuated) insulin response: 0 at M 4, 1 at ``M_HEALTHY``."""
+    return np.clip((np.asarray(m_value, dtype=float) - M_MEAN) / (M_HEALTHY - M_MEAN), -0.5, 1.0)
+
+
 def insulin_scale(m_value: np.ndarray, attenuation: np.ndarray) -> np.ndarray:
     """Fraction of the healthy insulin response per person (rows) and gene (columns).
 
@@ -64,7 +69,7 @@ def insulin_scale(m_value: np.ndarray, attenuation: np.ndarray) -> np.ndarray:
     ``M_HEALTHY`` the full healthy response; linear in between, extrapolated down to half the
     attenuation gap below 4.
     """
-    w = np.clip((np.asarray(m_value) - M_MEAN) / (M_HEALTHY - M_MEAN), -0.5, 1.0)
+    w = insulin_weight(m_value)
     att = np.asarray(attenuation)
     return np.maximum(att[None, :] + (1.0 - att[None, :]) * w[:, None], 0.0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo.counts import insulin_scale, variance_components
+from myoclamp.demo.counts import insulin_scale, insulin_weight, variance_components
 
 DEFECT_DETAIL = {
     "sex_swap": "tube holds a biopsy of a person outside the trial, of the opposite sex",
@@ -57,15 +57,14 @@ def gene_truth(
 
 
 def participant_truth(participants: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
-    """Per participant: design, latent M-value (and z), fibre factor, insulin-response fraction."""
+    """Per participant: design, latent M-value (and z), fibre factor, insulin-response weight."""
     from myoclamp.demo.effects import M_MEAN, M_SD
 
     m = participants["m_value_latent"].to_numpy()
     out = participants.rename(columns={"m_value_latent": "m_value_planted"}).copy()
     out["m_value_z"] = np.round((m - M_MEAN) / M_SD, 4)
-    out["insulin_response_fraction_at_att_0.5"] = np.round(
-        insulin_scale(m, np.array([0.5]))[:, 0], 4
-    )
+    # gene g's insulin response is healthy_g * (att_g + (1 - att_g) * insulin_weight)
+    out["insulin_weight"] = np.round(insulin_weight(m), 4)
     return out
 
 
