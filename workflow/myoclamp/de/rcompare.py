@@ -129,7 +129,9 @@ def gse202295_adata(data_dir: str | Path, times: tuple[str, str] = ("basal", "po
     )
     var = pd.DataFrame({"gene_id": "", "symbol": counts.index.astype(str)}, index=counts.index)
     var.index = var.index.astype(str)
-    return ad.AnnData(X=counts.T.to_numpy().round().astype(np.int64), obs=obs, var=var)
+    adata = ad.AnnData(X=counts.T.to_numpy().round().astype(np.int64), obs=obs, var=var)
+    adata.var_names_make_unique()  # three TRNAV-CAC rows
+    return adata
 
 
 def demo_adata(paths: dict[str, Path]):
