@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
+from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
 from myoclamp.de.designs import Design
@@ -58,8 +59,12 @@ def fit_design(
     *,
     settings: dict,
     n_cpus: int = 1,
+    inference: Inference | None = None,
 ) -> Fit:
-    """Filter genes and run pydeseq2's ``deseq2()`` on ``design`` (full-rank DataFrame)."""
+    """Filter genes and run pydeseq2's ``deseq2()`` on ``design`` (full-rank DataFrame).
+
+    ``inference`` replaces pydeseq2's ``DefaultInference(n_cpus)`` (e.g. a faster engine).
+    """
     min_samples = settings.get("min_samples") or design.min_group
     if design.matrix is None or design.reason:
         return Fit(design, None, counts.shape[1], int(min_samples or 0))
@@ -90,7 +95,7 @@ def fit_design(
             design=design.matrix,
             fit_type=settings["fit_type"],
             refit_cooks=settings["refit_cooks"],
-            inference=DefaultInference(n_cpus=n_cpus),
+            inference=inference or DefaultInference(n_cpus=n_cpus),
             quiet=True,
         )
         dds.deseq2()

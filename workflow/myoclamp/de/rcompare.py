@@ -134,8 +134,12 @@ def gse202295_adata(data_dir: str | Path, times: tuple[str, str] = ("basal", "po
     return adata
 
 
-def demo_adata(paths: dict[str, Path]):
-    """The demo cohort files of ``myoclamp.demo.generate`` as a minimal counts AnnData."""
+def demo_adata(paths: dict[str, Path], exclude_defects: bool = True):
+    """The demo cohort files of ``myoclamp.demo.generate`` as a minimal counts AnnData.
+
+    With ``exclude_defects`` the samples the demo planted as defective (swapped tube, low quality;
+    what QC is meant to catch) are marked ``excluded``.
+    """
     import anndata as ad
 
     sheet = pd.read_csv(paths["samples"], sep="\t", dtype=str).set_index("sample")
@@ -145,6 +149,9 @@ def demo_adata(paths: dict[str, Path]):
     obs["visit"] = pd.Categorical(sheet["visit"], ["baseline", "week13"], ordered=True)
     obs["clamp"] = pd.Categorical(sheet["clamp"], ["basal", "insulin"], ordered=True)
     obs["excluded"] = False
+    if exclude_defects and "truth_samples" in paths:
+        truth = pd.read_csv(paths["truth_samples"], sep="\t", dtype=str).set_index("sample")
+        obs["excluded"] = truth["defect"].reindex(obs.index).notna().to_numpy()
     var = pd.DataFrame({"gene_id": "", "symbol": counts.index.astype(str)}, index=counts.index)
     return ad.AnnData(X=counts.T.to_numpy().astype(np.int64), obs=obs, var=var)
 

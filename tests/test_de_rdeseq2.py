@@ -1,0 +1,67 @@
+"""pydeseq2 (this workflow's fits) against R DESeq2 on the same counts and design matrix.
+
+Run on purpose: ``bash scripts/install_r_deseq2.sh`` then ``pytest -m rdeseq2``. MLE log2FC
+(Debian has no apeglm). Thresholds from issue 6: Spearman of log2FC and Wald statistic >= 0.99,
+Jaccard of the padj < 0.05 sets >= 0.9.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from myoclamp.de.rcompare import (
+    DEMO_CONFIG,
+    GSE202295_CONFIG,
+    compare_design,
+    demo_adata,
+    gse202295_adata,
+    r_deseq2_available,
+)
+from myoclamp.de.simulate import simulate_trial, simulation_config
+
+pytestmark = [
+    pytest.mark.rdeseq2,
+    pytest.mark.skipif(
+        not r_deseq2_available(), reason="R DESeq2 missing: run scripts/install_r_deseq2.sh"
+    ),
+]
+
+GSE202295 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gse202295"
+
+
+def check(figures: dict) -> None:
+    print(figures)  # shown with pytest -s: the figures quoted in docs/de.md
+    assert figures["genes"] > 100
+    assert figures["spearman_log2fc"] >= 0.99
+    assert figures["spearman_stat"] >= 0.99
+    assert figures["jaccard_sig"] >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("design", "contrast"), [("treatment", "treatment"), ("insulin", "insulin")]
+)
+def test_simulated_trial_matches_r(tmp_path, design, contrast):
+    adata, _ = simulate_trial((5, 4), 400, clamp_per_arm=(3, 3), treatment_genes=20, seed=2)
+    check(compare_design(adata, simulation_config(), design, contrast, tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("design", "contrast"), [("treatment", "treatment"), ("insulin", "insulin")]
+)
+def test_demo_cohort_matches_r(tmp_path, design, contrast):
+    from myoclamp.demo import generate
+
+    paths = generate(tmp_path / "demo", n_participants=24, n_genes=3000, treatment_effect=True)
+    adata = demo_adata(paths)
+    check(compare_design(adata, DEMO_CONFIG, design, contrast, tmp_path / "r"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GSE202295.is_dir(), reason="GSE202295 counts not found")
+def test_gse202295_nested_design_matches_r(tmp_path):
+    """T2D vs NGT difference in the post vs basal change, participants nested in groups."""
+    adata = gse202295_adata(GSE202295)
+    figures = compare_design(adata, GSE202295_CONFIG, "treatment", "treatment", tmp_path, n_cpus=2)
+    assert figures["participants"] >= 30
+    check(figures)
