@@ -9,8 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from myoclamp.enrichment.genesets import CURATED, GeneSets, load_collections, ranking_table
-from myoclamp.enrichment.ora import ora
-from myoclamp.enrichment.plots import dot_plot, running_sum_plot, top_sets
 from myoclamp.enrichment.prerank import prerank_collections
 from myoclamp.io import write_tsv
 
@@ -64,6 +62,8 @@ def gsea_table(table: pd.DataFrame, sets: GeneSets, cfg: Mapping, threads: int =
 
 def ora_table(table: pd.DataFrame, sets: GeneSets, cfg: Mapping) -> pd.DataFrame:
     """ORA of the up and down genes, each collection with its own size range."""
+    from myoclamp.enrichment.ora import ora  # gseapy is slow to import: only where needed
+
     frames = []
     for coll in sets.collections:
         curated = coll in CURATED
@@ -108,6 +108,8 @@ def write_plots(
     contrast: str,
 ) -> None:
     """Dot plot of the top sets and running-sum plots (top sets; curated sets)."""
+    from myoclamp.enrichment.plots import dot_plot, running_sum_plot, top_sets
+
     cfg = settings(config)
     table = read_de(de_path)
     ranking = pd.Series(table["stat"].to_numpy(), index=table["key"].to_numpy())
