@@ -25,20 +25,20 @@ rule enrichment_gsea:
         gmt=list(ENRICHMENT_GMT.values()),
     output:
         tsv="results/enrichment/{contrast}.tsv",
-    params:
-        gmt=ENRICHMENT_GMT,
     log:
         "logs/enrichment/gsea_{contrast}.log",
     benchmark:
         "benchmarks/enrichment/gsea_{contrast}.tsv"
     wildcard_constraints:
         contrast=DE_CONTRAST_RE,
+    conda:
+        "../../envs/myoclamp.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/myoclamp.yaml"
+    params:
+        gmt=ENRICHMENT_GMT,
     script:
         "../scripts/step.py"
 
@@ -49,20 +49,20 @@ rule enrichment_ora:
         gmt=list(ENRICHMENT_GMT.values()),
     output:
         tsv="results/enrichment/{contrast}.ora.tsv",
-    params:
-        gmt=ENRICHMENT_GMT,
     log:
         "logs/enrichment/ora_{contrast}.log",
     benchmark:
         "benchmarks/enrichment/ora_{contrast}.tsv"
     wildcard_constraints:
         contrast=DE_CONTRAST_RE,
+    conda:
+        "../../envs/myoclamp.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/myoclamp.yaml"
+    params:
+        gmt=ENRICHMENT_GMT,
     script:
         "../scripts/step.py"
 
@@ -91,19 +91,19 @@ rule enrichment_plots:
             category="Enrichment",
             subcategory="{contrast}",
         ),
-    params:
-        gmt=ENRICHMENT_GMT,
     log:
         "logs/enrichment/plots_{contrast}.log",
     benchmark:
         "benchmarks/enrichment/plots_{contrast}.tsv"
     wildcard_constraints:
         contrast=DE_CONTRAST_RE,
+    conda:
+        "../../envs/myoclamp.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/myoclamp.yaml"
+    params:
+        gmt=ENRICHMENT_GMT,
     script:
         "../scripts/step.py"
