@@ -86,42 +86,50 @@ def pairing_check(
 
     For a sample whose participant has ``m`` other samples, the ``k = min(m, max_neighbours)``
     nearest other samples are looked at; if none is the participant's, the status is
-    ``possible_swap``. A participant with a single sample cannot be checked
+    ``possible_swap``. Flags are set one at a time, most confident first (the largest rank of
+    the closest own sample), and a flagged sample leaves the pool before the others are checked
+    again: otherwise a swapped tube would also make its participant's genuine sample look
+    unpaired. A participant with a single (remaining) sample cannot be checked
     (``single_sample``). ``pairing_own_rank`` is the rank of the closest own sample among all
-    other samples (1 = nearest neighbour).
+    other samples in the pool (1 = nearest neighbour).
     """
     part = participants.astype(str).to_numpy()
-    n = len(part)
     d = np.array(dist, dtype=float)
     np.fill_diagonal(d, np.inf)
+    pool = np.ones(len(part), dtype=bool)
+    flagged: dict[int, tuple] = {}
+    while True:
+        ranks = _own_ranks(d, part, pool, max_neighbours)
+        worst = [(rank, i) for i, (rank, k) in ranks.items() if rank is not None and rank > k]
+        if not worst:
+            break
+        rank, i = max(worst)
+        flagged[i] = (rank, ranks[i][1])
+        pool[i] = False
     rows = []
-    for i in range(n):
-        order = np.argsort(d[i], kind="stable")[: n - 1]
-        own = part[order] == part[i]
-        m = int(own.sum())
-        nearest = order[0] if n > 1 else i
-        if m == 0:
-            rows.append(
-                (
-                    "single_sample",
-                    np.nan,
-                    samples[nearest],
-                    part[nearest],
-                    "participant has no other sample: pairing cannot be checked",
-                )
-            )
-            continue
-        k = min(m, max_neighbours)
-        rank = int(np.flatnonzero(own)[0]) + 1
-        if rank > k:
+    for i in range(len(part)):
+        order = [j for j in np.argsort(d[i], kind="stable") if pool[j] and j != i]
+        nearest = order[0] if order else i
+        if i in flagged:
+            rank, k = flagged[i]
             reason = (
                 f"possible swap: none of the {k} nearest sample(s) is from participant "
                 f"{part[i]} (closest own sample ranks {rank}; nearest is {samples[nearest]} "
                 f"of participant {part[nearest]})"
             )
             rows.append(("possible_swap", rank, samples[nearest], part[nearest], reason))
+        elif ranks[i][0] is None:
+            rows.append(
+                (
+                    "single_sample",
+                    np.nan,
+                    samples[nearest],
+                    part[nearest],
+                    "participant has no other (unflagged) sample: pairing cannot be checked",
+                )
+            )
         else:
-            rows.append(("ok", rank, samples[nearest], part[nearest], ""))
+            rows.append(("ok", ranks[i][0], samples[nearest], part[nearest], ""))
     cols = [
         "pairing_status",
         "pairing_own_rank",
@@ -131,4 +139,23 @@ def pairing_check(
     ]
     out = pd.DataFrame(rows, columns=cols, index=samples)
     out["pairing_own_rank"] = out["pairing_own_rank"].astype("Int64")
+    return out
+
+
+def _own_ranks(
+    d: np.ndarray, part: np.ndarray, pool: np.ndarray, max_neighbours: int
+) -> dict[int, tuple[int | None, int]]:
+    """For each sample in ``pool``: (rank of its closest own sample among the other pooled
+    samples, or None when it has none; k neighbours looked at)."""
+    out: dict[int, tuple[int | None, int]] = {}
+    for i in np.flatnonzero(pool):
+        others = np.flatnonzero(pool)
+        others = others[others != i]
+        order = others[np.argsort(d[i, others], kind="stable")]
+        own = part[order] == part[i]
+        m = int(own.sum())
+        if m == 0:
+            out[i] = (None, 0)
+        else:
+            out[i] = (int(np.flatnonzero(own)[0]) + 1, min(m, max_neighbours))
     return out
