@@ -1,0 +1,144 @@
+from myoclamp.enrichment.genesets import collection_paths as _clinical_collection_paths
+
+# GMT file per collection (the enrichment stage's collections) for set scores and GSEA
+CLINICAL_GMT = _clinical_collection_paths(
+    config.get("enrichment", {}).get("collections", ["muscle", "go_bp"]),
+    config.get("enrichment", {}).get("gmt", []),
+    Path(workflow.basedir) / "resources",
+)
+# endpoints read the sheets themselves: every participant's clinical values, biopsy or not
+CLINICAL_SHEETS = [
+    p for p in (config["inputs"]["samples"], config["inputs"].get("clinical")) if p
+]
+
+CLINICAL_TARGETS = [
+    "results/clinical/endpoints.tsv",
+    "results/clinical/genes.tsv",
+    "results/clinical/sets.tsv",
+    "results/clinical/sets_gsea.tsv",
+    "results/clinical/change_genes.tsv",
+    "results/clinical/change_sets.tsv",
+    "results/clinical/plots/top_genes.png",
+    "results/clinical/plots/set_scores.png",
+]
+
+
+rule clinical_endpoints:
+    input:
+        sheets=CLINICAL_SHEETS,
+    output:
+        tsv="results/clinical/endpoints.tsv",
+    log:
+        "logs/clinical/endpoints.log",
+    benchmark:
+        "benchmarks/clinical/endpoints.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/step.py"
+
+
+rule clinical_genes:
+    input:
+        adata="results/adata/qc.h5ad",
+    output:
+        tsv="results/clinical/genes.tsv",
+        meta="results/clinical/meta/genes.json",
+    log:
+        "logs/clinical/genes.log",
+    benchmark:
+        "benchmarks/clinical/genes.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    script:
+        "../scripts/step.py"
+
+
+rule clinical_sets:
+    input:
+        adata="results/adata/qc.h5ad",
+        genes="results/clinical/genes.tsv",
+        gmt=list(CLINICAL_GMT.values()),
+    output:
+        tsv="results/clinical/sets.tsv",
+        gsea="results/clinical/sets_gsea.tsv",
+        meta="results/clinical/meta/sets.json",
+    log:
+        "logs/clinical/sets.log",
+    benchmark:
+        "benchmarks/clinical/sets.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        gmt=CLINICAL_GMT,
+    script:
+        "../scripts/step.py"
+
+
+rule clinical_change:
+    input:
+        adata="results/adata/qc.h5ad",
+        gmt=list(CLINICAL_GMT.values()),
+    output:
+        genes="results/clinical/change_genes.tsv",
+        sets="results/clinical/change_sets.tsv",
+        meta="results/clinical/meta/change.json",
+    log:
+        "logs/clinical/change.log",
+    benchmark:
+        "benchmarks/clinical/change.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        gmt=CLINICAL_GMT,
+    script:
+        "../scripts/step.py"
+
+
+rule clinical_plots:
+    input:
+        adata="results/adata/qc.h5ad",
+        genes="results/clinical/genes.tsv",
+        sets="results/clinical/sets.tsv",
+        gmt=list(CLINICAL_GMT.values()),
+    output:
+        genes=report(
+            "results/clinical/plots/top_genes.png",
+            caption="../report/clinical_top_genes.rst",
+            category="Clinical",
+        ),
+        sets=report(
+            "results/clinical/plots/set_scores.png",
+            caption="../report/clinical_set_scores.rst",
+            category="Clinical",
+        ),
+    log:
+        "logs/clinical/plots.log",
+    benchmark:
+        "benchmarks/clinical/plots.tsv"
+    conda:
+        "../../envs/myoclamp.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        gmt=CLINICAL_GMT,
+    script:
+        "../scripts/step.py"
