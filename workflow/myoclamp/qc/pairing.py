@@ -80,18 +80,26 @@ def pairing_distances(
 
 
 def pairing_check(
-    dist: np.ndarray, samples: pd.Index, participants: pd.Series, max_neighbours: int = 3
+    dist: np.ndarray,
+    samples: pd.Index,
+    participants: pd.Series,
+    neighbours: int = 3,
+    rank_share: float = 0.05,
 ) -> pd.DataFrame:
     """Flag samples none of whose nearest neighbours is from their own participant.
 
-    For a sample whose participant has ``m`` other samples, the ``k = min(m, max_neighbours)``
-    nearest other samples are looked at; if none is the participant's, the status is
-    ``possible_swap``. Flags are set one at a time, most confident first (the largest rank of
-    the closest own sample), and a flagged sample leaves the pool before the others are checked
-    again: otherwise a swapped tube would also make its participant's genuine sample look
-    unpaired. A participant with a single (remaining) sample cannot be checked
-    (``single_sample``). ``pairing_own_rank`` is the rank of the closest own sample among all
-    other samples in the pool (1 = nearest neighbour).
+    The ``k = max(neighbours, ceil(rank_share * (n - 1)))`` nearest other samples are looked
+    at (n samples in the pool); if none is the participant's, the status is ``possible_swap``.
+    In a large cohort a few people resemble each other by chance (same sex, similar fibre
+    type), so a genuine biopsy's own partner ranks near the top but not always first; a swapped
+    tube's own partner ranks like a random person's (about n / 2).
+
+    Flags are set one at a time, most confident first (the largest rank of the closest own
+    sample), and a flagged sample leaves the pool before the others are checked again:
+    otherwise a swapped tube would also make its participant's genuine sample look unpaired.
+    A participant with a single (remaining) sample cannot be checked (``single_sample``).
+    ``pairing_own_rank`` is the rank of the closest own sample among all other samples in the
+    pool (1 = nearest neighbour).
     """
     part = participants.astype(str).to_numpy()
     d = np.array(dist, dtype=float)
@@ -99,7 +107,8 @@ def pairing_check(
     pool = np.ones(len(part), dtype=bool)
     flagged: dict[int, tuple] = {}
     while True:
-        ranks = _own_ranks(d, part, pool, max_neighbours)
+        k = max(neighbours, int(np.ceil(rank_share * (pool.sum() - 1))))
+        ranks = _own_ranks(d, part, pool, k)
         worst = [(rank, i) for i, (rank, k) in ranks.items() if rank is not None and rank > k]
         if not worst:
             break
@@ -143,7 +152,7 @@ def pairing_check(
 
 
 def _own_ranks(
-    d: np.ndarray, part: np.ndarray, pool: np.ndarray, max_neighbours: int
+    d: np.ndarray, part: np.ndarray, pool: np.ndarray, k: int
 ) -> dict[int, tuple[int | None, int]]:
     """For each sample in ``pool``: (rank of its closest own sample among the other pooled
     samples, or None when it has none; k neighbours looked at)."""
@@ -153,9 +162,8 @@ def _own_ranks(
         others = others[others != i]
         order = others[np.argsort(d[i, others], kind="stable")]
         own = part[order] == part[i]
-        m = int(own.sum())
-        if m == 0:
+        if not own.any():
             out[i] = (None, 0)
         else:
-            out[i] = (int(np.flatnonzero(own)[0]) + 1, min(m, max_neighbours))
+            out[i] = (int(np.flatnonzero(own)[0]) + 1, k)
     return out

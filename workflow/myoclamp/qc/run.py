@@ -99,7 +99,11 @@ def run_qc(adata: ad.AnnData, settings: QCSettings | None = None, n_cpus: int = 
     pv[pair_cols] = True
     out.var["qc_pairing_gene"] = pv
     pairs = pairing.pairing_check(
-        dist, out.obs_names[ok], out.obs["participant"][ok], settings.pairing_neighbours
+        dist,
+        out.obs_names[ok],
+        out.obs["participant"][ok],
+        settings.pairing_neighbours,
+        settings.pairing_rank_share,
     )
     pairs = pairs.reindex(out.obs_names)
     pairs.loc[~ok, "pairing_status"] = "not_checked"

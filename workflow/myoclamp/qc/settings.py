@@ -29,6 +29,7 @@ class QCSettings:
     outlier_z: float = 3.5
     min_library_size: int = 1_000_000
     pairing_neighbours: int = 3
+    pairing_rank_share: float = 0.05
     pairing_adjust: tuple[str, ...] = ("visit", "clamp")
     sex_margin: float = 2.0
     slow_genes: tuple[str, ...] = SLOW_GENES

@@ -1,0 +1,136 @@
+"""The QC stage end to end on a small seeded demo cohort: the planted defects and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+from myoclamp.demo.generate import generate
+from myoclamp.qc import steps
+from myoclamp.qc.run import run_qc, samples_table
+from myoclamp.qc.settings import QCSettings
+
+MITO = ["COX1", "COX2", "COX3", "ND1", "ND2", "ND3", "ND4", "ND4L", "ND5", "ND6", "CYTB",
+        "ATP6", "ATP8", "RNR1", "RNR2"]  # fmt: skip
+
+
+def contract_adata(directory: Path) -> ad.AnnData:
+    """The demo files as a counts object in the contract shape (without the ingest stage)."""
+    counts = pd.read_csv(directory / "counts.tsv.gz", sep="\t", index_col=0)
+    sheet = pd.read_csv(directory / "samples.tsv", sep="\t", dtype=str).set_index("sample")
+    clinical = pd.read_csv(directory / "clinical.tsv", sep="\t", dtype={"participant": str})
+    sex = clinical.drop_duplicates("participant").set_index("participant")["sex"]
+    counts = counts[sheet.index]
+    sym = counts.index.astype(str)
+    bare = sym.str.upper().str.replace("^MT-", "", regex=True)
+    var = pd.DataFrame(
+        {
+            "gene_id": "",
+            "symbol": sym,
+            "mito": bare.isin(MITO),
+            "mito_rrna": bare.isin(["RNR1", "RNR2"]),
+            "ribo": sym.str.match(r"^RP[LS]\d"),
+        },
+        index=sym,
+    )
+    obs = sheet.copy()
+    obs["sex"] = sex.reindex(obs["participant"]).to_numpy()
+    levels = {"arm": ["placebo", "anakinra"], "visit": ["baseline", "week13"],
+              "clamp": ["basal", "insulin"]}  # fmt: skip
+    for col, lv in levels.items():
+        obs[col] = pd.Categorical(obs[col], lv, ordered=True)
+    obs["site"] = pd.Categorical(obs["site"])
+    obs["excluded"] = False
+    obs["exclusion_reason"] = ""
+    adata = ad.AnnData(X=counts.T.to_numpy(dtype=np.int64), obs=obs, var=var)
+    adata.uns["levels"] = {"sex": {"female": "F", "male": "M"}}
+    return adata
+
+
+def planted(directory: Path) -> list[str]:
+    """Samples with a planted defect, from the demo's truth file."""
+    truth = pd.read_csv(directory / "truth" / "samples.tsv", sep="\t").set_index("sample")
+    return sorted(truth.index[truth["defect"].notna()])
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("demo")
+    generate(directory, seed=1, n_participants=20, n_genes=3000)
+    adata = contract_adata(directory)
+    adata.obs.loc[adata.obs_names[0], ["excluded", "exclusion_reason"]] = [True, "haemolysed"]
+    qc = run_qc(adata, QCSettings(vst_nsub=300))
+    return directory, adata, qc
+
+
+def test_exactly_the_planted_defects_are_flagged(small_demo):
+    directory, _, qc = small_demo
+    flagged = sorted(qc.obs_names[qc.obs["qc_flag"].to_numpy(dtype=bool)])
+    assert flagged == planted(directory)
+    truth = pd.read_csv(directory / "truth" / "samples.tsv", sep="\t").set_index("sample")
+    swap = truth.index[truth["defect"] == "sex_swap"][0]
+    low = truth.index[truth["defect"] == "low_quality"][0]
+    assert "sex mismatch" in qc.obs.at[swap, "qc_reason"]
+    assert qc.obs.at[swap, "pairing_status"] == "possible_swap"
+    assert qc.obs.at[low, "outlier"] and "low library size" in qc.obs.at[low, "qc_reason"]
+
+
+def test_qc_object_layers_and_pca(small_demo):
+    _, adata, qc = small_demo
+    assert qc.shape == adata.shape
+    for layer in ("normalized", "vst", "logcpm"):
+        assert qc.layers[layer].shape == adata.shape
+    assert np.allclose(
+        qc.layers["normalized"], adata.X / qc.obs["size_factor"].to_numpy()[:, None], rtol=1e-5
+    )
+    assert qc.obsm["X_pca"].shape[0] == adata.n_obs
+    assert qc.var["qc_highly_variable"].sum() == 500
+    ve = qc.uns["qc"]["variance_explained"].set_index("factor")["variance_explained"]
+    # people differ (sex, fibre type, personal genes); the arm explains little
+    assert ve["participant"] > ve["arm"]
+    assert ve["sex"] > ve["arm"]
+
+
+def test_samples_table_keeps_every_sample_and_exclusions(small_demo):
+    _, adata, qc = small_demo
+    table = samples_table(qc)
+    assert len(table) == adata.n_obs and table["sample"].is_unique
+    first = table.iloc[0]
+    assert first["excluded"] and first["exclusion_reason"] == "haemolysed"
+    for col in ("library_size", "mito_rrna_share", "sex_agrees", "outlier", "outlier_reason",
+                "pairing_status", "qc_flag", "qc_reason", "PC1"):  # fmt: skip
+        assert col in table
+
+
+def test_steps_write_tables_and_figures(small_demo, tmp_path):
+    _, adata, _ = small_demo
+    counts = tmp_path / "counts.h5ad"
+    adata.write_h5ad(counts)
+    out = tmp_path / "results"
+    smk = SimpleNamespace(
+        input=SimpleNamespace(adata=str(counts)),
+        output=SimpleNamespace(adata=str(out / "qc.h5ad")),
+        config={"qc": {"vst_nsub": 300}, "seed": 1},
+        threads=1,
+    )
+    steps.qc_adata(smk)
+    smk.input.adata = smk.output.adata
+    smk.output = SimpleNamespace(
+        samples=str(out / "samples.tsv"),
+        variance=str(out / "variance_explained.tsv"),
+        variance_by_pc=str(out / "variance_by_pc.tsv"),
+    )
+    steps.qc_tables(smk)
+    table = pd.read_csv(out / "samples.tsv", sep="\t")
+    assert len(table) == adata.n_obs
+    plots = {f"pca_{f}": out / f"pca_{f}.png" for f in ("arm", "visit", "clamp", "site", "sex")}
+    plots |= {n: out / f"{n}.png" for n in ("variance", "distances", "metrics")}
+    smk.output = SimpleNamespace(**{k: str(v) for k, v in plots.items()})
+    steps.qc_plots(smk)
+    for png in plots.values():
+        assert png.stat().st_size > 1000
+        assert png.with_suffix(".svg").read_text().startswith("<?xml")
