@@ -1,0 +1,245 @@
+"""The clinical stage on a small synthetic trial: endpoints, per-gene and set association with
+the M-value, GSEA reproducibility, change vs change, plots, and trials without an M-value."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+from myoclamp.clinical import pipeline
+from myoclamp.clinical.endpoints import endpoint_table
+from myoclamp.clinical.sets import association_gsea
+from myoclamp.clinical.settings import clinical_settings
+from myoclamp.enrichment.genesets import GeneSets
+from myoclamp.io import write_h5ad
+from pydeseq2.dds import DeseqDataSet
+
+N_PEOPLE, N_GENES, SET_SIZE = 24, 200, 20
+
+
+def config(**clinical) -> dict:
+    section = {
+        "m_value": "m_value",
+        "variables": ["hba1c", "m_value"],
+        "covariates": ["age", "sex"],
+    }
+    section.update(clinical)
+    return {
+        "inputs": {"samples": "samples.tsv", "clinical": "clinical.tsv"},
+        "levels": {
+            "arm": {"reference": "placebo", "test": "drug"},
+            "visit": {"baseline": "v0", "followup": "v1"},
+            "clamp": {"basal": "basal", "insulin": "insulin"},
+        },
+        "clinical": section,
+        "de": {"min_count": 5, "min_samples": None, "alpha": 0.05, "fit_type": "parametric",
+               "refit_cooks": True, "cooks_filter": True, "independent_filter": True},
+        "enrichment": {"permutations": 200, "min_size": 10, "max_size": 100,
+                       "curated_min_size": 5},
+        "seed": 11,
+    }  # fmt: skip
+
+
+def vst_layer(counts: np.ndarray) -> np.ndarray:
+    """pydeseq2's blind VST of a small count matrix (samples x genes)."""
+    df = pd.DataFrame(counts, columns=[f"g{j}" for j in range(counts.shape[1])])
+    df.index = [f"s{i}" for i in range(len(df))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dds = DeseqDataSet(counts=df, metadata=pd.DataFrame({"c": 1}, index=df.index),
+                           design="~1", quiet=True)  # fmt: skip
+        dds.vst(use_design=False)
+    return np.asarray(dds.layers["vst_counts"], dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def trial():
+    """A 24-person trial: genes 0-19 (set UP_WITH_M) rise with the M-value, 20-29 fall."""
+    rng = np.random.default_rng(5)
+    people = pd.DataFrame(
+        {
+            "participant": [f"P{i:02d}" for i in range(N_PEOPLE)],
+            "arm": ["placebo", "drug"] * (N_PEOPLE // 2),
+            "sex": rng.choice(["F", "M"], N_PEOPLE),
+            "age": rng.integers(45, 75, N_PEOPLE).astype(float),
+            "m0": rng.normal(4.0, 1.5, N_PEOPLE).clip(1.0),
+        }
+    )
+    rows = []
+    for _, p in people.iterrows():
+        for visit in ("v0", "v1"):
+            m = p["m0"] * (1 + rng.normal(0, 0.1))
+            for clamp in ("basal", "insulin"):
+                rows.append({**p.drop("m0").to_dict(), "visit": visit, "clamp": clamp,
+                             "m_value": m, "site": "s1"})  # fmt: skip
+    obs = pd.DataFrame(rows)
+    obs.index = [f"S{i:03d}" for i in range(len(obs))]
+    base = rng.lognormal(5, 1, N_GENES)
+    effect = np.zeros(N_GENES)
+    effect[:SET_SIZE] = 0.25  # log per unit of M
+    effect[SET_SIZE : SET_SIZE + 10] = -0.25  # in no set: keeps size factors free of M
+    person = rng.normal(0, 0.1, (N_PEOPLE, N_GENES))
+    pid = obs["participant"].str[1:].astype(int).to_numpy()
+    mu = base * np.exp(person[pid] + np.outer(obs["m_value"] - 4.0, effect))
+    counts = rng.negative_binomial(20, 20 / (20 + mu))
+    obs["excluded"] = False
+    obs.iloc[0, obs.columns.get_loc("excluded")] = True  # P00 v0 basal: dropped
+    for col in ("participant", "arm", "sex", "visit", "clamp", "site"):
+        obs[col] = obs[col].astype("category")
+    obs["participant"] = obs["participant"].astype(str)
+    symbols = [f"GENE{j}" for j in range(N_GENES)]
+    var = pd.DataFrame({"gene_id": "", "symbol": symbols}, index=[f"k{j}" for j in range(N_GENES)])
+    adata = ad.AnnData(X=counts.astype(np.int64), obs=obs, var=var)
+    adata.layers["vst"] = vst_layer(counts)
+    return adata
+
+
+@pytest.fixture(scope="module")
+def gmt(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gmt") / "sets.gmt"
+    lines = [
+        "UP_WITH_M\tplanted\t" + "\t".join(f"GENE{j}" for j in range(SET_SIZE)),
+        "NULL_SET\tnone\t" + "\t".join(f"GENE{j}" for j in range(100, 100 + SET_SIZE)),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return {"muscle": str(path)}
+
+
+@pytest.fixture(scope="module")
+def genes_table(trial):
+    return pipeline.baseline_genes(trial, config())
+
+
+def test_genes_table_finds_the_planted_genes_with_both_methods(genes_table):
+    table, meta = genes_table
+    assert meta["participants"] == N_PEOPLE - 1  # the excluded baseline basal biopsy
+    assert set(table["method"]) == {"deseq2", "spearman"}
+    for method, sub in table.groupby("method"):
+        sub = sub.set_index("symbol")
+        planted = sub.loc[[f"GENE{j}" for j in range(SET_SIZE)]]
+        others = sub.drop([f"GENE{j}" for j in range(SET_SIZE + 10)])
+        assert (planted["estimate"] > 0).mean() > 0.9, method
+        assert (planted["padj"] < 0.05).mean() > 0.5, method
+        assert (others["padj"] < 0.05).mean() < 0.05, method
+    deseq = table[table["method"] == "deseq2"].set_index("symbol")
+    # log2FC per SD of M: 0.25 per unit of M (natural log) times the SD of M
+    planted = [f"GENE{j}" for j in range(SET_SIZE)]
+    assert deseq.loc[planted, "estimate"].median() == pytest.approx(0.25 * 1.5 / np.log(2), rel=0.5)
+
+
+def test_sets_gsea_and_scores_find_the_planted_set_and_are_reproducible(
+    trial, genes_table, gmt, tmp_path
+):
+    path = tmp_path / "genes.tsv"
+    genes_table[0].to_csv(path, sep="\t", index=False, na_rep="NA")
+    h5 = tmp_path / "qc.h5ad"
+    write_h5ad(trial, h5)
+    outs = [{k: str(tmp_path / f"{k}{i}.tsv") for k in ("sets", "gsea", "meta")} for i in (1, 2)]
+    for out in outs:
+        pipeline.write_sets(str(h5), str(path), gmt, config(), out)
+    sets = pd.read_csv(outs[0]["sets"], sep="\t").set_index("set")
+    assert sets.loc["UP_WITH_M", "estimate"] > 0.6 and sets.loc["UP_WITH_M", "padj"] < 0.01
+    assert sets.loc["NULL_SET", "padj"] > 0.05
+    gsea = pd.read_csv(outs[0]["gsea"], sep="\t")
+    up = gsea[gsea["set"] == "UP_WITH_M"]
+    assert (up["NES"] > 0).all() and (up["FDR"] < 0.05).all() and len(up) == 2
+    # same seed, same permutations: identical tables
+    assert Path(outs[0]["gsea"]).read_text() == Path(outs[1]["gsea"]).read_text()
+    meta = json.loads(Path(outs[0]["meta"]).read_text())
+    assert meta["seed"] == 11 and meta["covariates"] == ["age", "sex"]
+
+
+def test_gsea_permutations_depend_on_the_seed(genes_table):
+    sets = GeneSets()
+    sets.add("NULL_SET", [f"GENE{j}" for j in range(100, 120)], "go")
+    cfg = {"permutations": 100, "min_size": 10, "max_size": 100, "curated_min_size": 5,
+           "weight": 1.0}  # fmt: skip
+    a = association_gsea(genes_table[0], sets, {**cfg, "seed": 1})
+    b = association_gsea(genes_table[0], sets, {**cfg, "seed": 1})
+    c = association_gsea(genes_table[0], sets, {**cfg, "seed": 2})
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["NES"], c["NES"])
+
+
+def test_change_vs_change_uses_participants_with_both_visits(trial, gmt, tmp_path):
+    h5 = tmp_path / "qc.h5ad"
+    write_h5ad(trial, h5)
+    out = {k: str(tmp_path / f"change_{k}.tsv") for k in ("genes", "sets", "meta")}
+    pipeline.write_change(str(h5), gmt, config(), out)
+    meta = json.loads(Path(out["meta"]).read_text())
+    assert meta["participants"] == N_PEOPLE - 1  # P00 lost its baseline basal biopsy
+    assert meta["covariates"] == ["arm"]
+    genes = pd.read_csv(out["genes"], sep="\t")
+    assert genes["n"].eq(N_PEOPLE - 1).all() and genes["padj"].between(0, 1).all()
+    sets = pd.read_csv(out["sets"], sep="\t")
+    assert set(sets["set"]) == {"UP_WITH_M", "NULL_SET"}
+
+
+def test_plots_are_written(trial, genes_table, gmt, tmp_path):
+    h5 = tmp_path / "qc.h5ad"
+    write_h5ad(trial, h5)
+    genes = tmp_path / "genes.tsv"
+    genes_table[0].to_csv(genes, sep="\t", index=False, na_rep="NA")
+    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "gsea", "meta")}
+    pipeline.write_sets(str(h5), str(genes), gmt, config(), out)
+    png = {k: tmp_path / f"{k}.png" for k in ("genes", "sets")}
+    pipeline.write_plots(str(h5), str(genes), out["sets"], gmt, config(), png)
+    for path in png.values():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("override", [{"m_value": None}, {"no_clinical": True}])
+def test_a_trial_without_m_value_writes_empty_tables_with_a_note(trial, gmt, tmp_path, override):
+    cfg = config(m_value=override.get("m_value", "m_value"))
+    if override.get("no_clinical"):
+        cfg["inputs"]["clinical"] = None
+    table, meta = pipeline.baseline_genes(trial, cfg)
+    assert table.empty and "gene_id" in table.columns
+    assert "null" in meta["notes"][0]
+    h5 = tmp_path / "qc.h5ad"
+    write_h5ad(trial, h5)
+    genes = tmp_path / "genes.tsv"
+    table.to_csv(genes, sep="\t", index=False)
+    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "gsea", "meta")}
+    pipeline.write_sets(str(h5), str(genes), gmt, cfg, out)
+    assert pd.read_csv(out["sets"], sep="\t").empty
+    change = {k: str(tmp_path / f"c_{k}.tsv") for k in ("genes", "sets", "meta")}
+    pipeline.write_change(str(h5), gmt, cfg, change)
+    assert pd.read_csv(change["genes"], sep="\t").empty
+    assert "null" in json.loads(Path(change["meta"]).read_text())["notes"][0]
+
+
+def test_endpoints_recover_descriptives_and_a_planted_arm_effect():
+    rng = np.random.default_rng(9)
+    n = 40
+    people = pd.DataFrame({"participant": [f"P{i}" for i in range(n)],
+                           "arm": ["placebo", "drug"] * (n // 2)})  # fmt: skip
+    samples = people.assign(sample=people["participant"] + "_b", site="s1")
+    base = rng.normal(8.5, 1.0, n)
+    drug = (people["arm"] == "drug").to_numpy()
+    follow = base - 0.5 * drug + rng.normal(0, 0.2, n)
+    clinical = pd.concat(
+        [
+            people[["participant"]].assign(visit="v0", hba1c=base, m_value=np.nan),
+            people[["participant"]].assign(visit="v1", hba1c=follow, m_value=np.nan),
+        ]
+    )
+    clinical.loc[clinical["participant"] == "P0", "hba1c"] = np.nan  # P0 has no values
+    cfg = clinical_settings(config())
+    table = endpoint_table(samples, clinical, cfg).set_index("variable")
+    row = table.loc["hba1c"]
+    assert row["n_ancova"] == n - 1 and row["adjusted_for"] == "baseline"
+    assert row["ci_low"] < -0.5 < row["ci_high"] and row["pvalue"] < 1e-6
+    ref = base[~drug & (people["participant"] != "P0").to_numpy()]
+    assert row["mean_baseline_reference"] == pytest.approx(ref.mean())
+    assert row["sd_baseline_reference"] == pytest.approx(ref.std(ddof=1))
+    assert row["n_baseline_reference"] == len(ref) and row["n_followup_test"] == n // 2
+    assert 0.9 < row["ratio"] < 1.0
+    assert table.loc["m_value", "n_ancova"] == 0 and "not estimable" in table.loc["m_value", "note"]
+    empty = endpoint_table(samples, None, clinical_settings(config()))
+    assert list(empty["variable"]) == ["hba1c", "m_value"] and empty["estimate"].isna().all()
