@@ -8,7 +8,7 @@
 #   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
 #   OUT      TSV of results: gene_id baseMean log2FoldChange lfcSE stat pvalue padj (MLE log2FC;
 #            Debian has no apeglm, so no shrinkage here)
-# Prints `elapsed_seconds<TAB>x` (DESeq() + results()) on stdout.
+# Prints `elapsed_seconds<TAB>x` and `cpu_seconds<TAB>y` (DESeq() + results()) on stdout.
 suppressPackageStartupMessages(library(DESeq2))
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -36,11 +36,12 @@ colnames(mm) <- paste0("x", seq_len(ncol(mm))) # formulaic names are not R-synta
 
 col_data <- data.frame(row.names = rownames(mm), one = rep(1, nrow(mm)))
 dds <- DESeqDataSetFromMatrix(counts, col_data, design = ~1)
-start <- proc.time()[["elapsed"]]
+start <- proc.time()
 dds <- DESeq(dds, full = mm, quiet = TRUE)
 res <- results(dds, contrast = unname(weights), alpha = 0.05)
-elapsed <- proc.time()[["elapsed"]] - start
+used <- proc.time() - start
 
 out <- data.frame(gene_id = rownames(res), as.data.frame(res), check.names = FALSE)
 write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
-cat(sprintf("elapsed_seconds\t%.2f\n", elapsed))
+cat(sprintf("elapsed_seconds\t%.2f\n", used[["elapsed"]]))
+cat(sprintf("cpu_seconds\t%.2f\n", used[["user.self"]] + used[["sys.self"]]))

@@ -57,8 +57,8 @@ def write_r_inputs(fit: Fit, contrast: str, workdir: str | Path) -> dict[str, Pa
 
 def run_r_deseq2(
     fit: Fit, contrast: str, workdir: str | Path, timeout: float = 3600
-) -> tuple[pd.DataFrame, float]:
-    """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed seconds."""
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed and CPU seconds."""
     paths = write_r_inputs(fit, contrast, workdir)
     out = Path(workdir) / "r_results.tsv"
     proc = subprocess.run(
@@ -70,10 +70,13 @@ def run_r_deseq2(
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{R_SCRIPT} failed:\n{proc.stderr[-2000:]}")
-    seconds = float(proc.stdout.strip().split("\t")[-1])
+    timing = {
+        key: float(value)
+        for key, value in (line.split("\t") for line in proc.stdout.strip().splitlines())
+    }
     res = pd.read_csv(out, sep="\t", index_col="gene_id")
     res.index = res.index.astype(str)
-    return res, seconds
+    return res, timing
 
 
 def compare_results(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
@@ -173,19 +176,23 @@ def compare_design(adata, config: dict, design: str, contrast: str, workdir, n_c
     from myoclamp.de.pipeline import contrast_table, fit_from_adata
 
     cfg = {**config, "de": {**config.get("de", {}), "shrink": False}}
+    cpu = time.process_time()
+    wall = time.perf_counter()
     fit = fit_from_adata(adata, design, cfg, n_cpus=n_cpus)
-    start = time.perf_counter()
     table, _ = contrast_table(fit, contrast, cfg, n_cpus=n_cpus)
-    test_seconds = time.perf_counter() - start
-    r, r_seconds = run_r_deseq2(fit, contrast, workdir)
+    py_wall, py_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    r, r_time = run_r_deseq2(fit, contrast, workdir)
     figures = compare_results(table, r)
     figures.update(
         contrast=contrast,
         samples=fit.design.n_samples,
         participants=fit.design.n_participants,
         coefficients=int(fit.design.matrix.shape[1]),
-        pydeseq2_seconds=round(fit.seconds + test_seconds, 1),
-        r_seconds=round(r_seconds, 1),
+        genes_fitted=int(fit.dds.n_vars),
+        pydeseq2_seconds=round(py_wall, 1),
+        pydeseq2_cpu_seconds=round(py_cpu, 1) if n_cpus == 1 else float("nan"),
+        r_seconds=round(r_time["elapsed_seconds"], 1),
+        r_cpu_seconds=round(r_time["cpu_seconds"], 1),
         n_cpus=n_cpus,
     )
     return figures
