@@ -24,9 +24,15 @@ SAMPLES = check_inputs(config)
 
 
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/qc.smk"
+include: "workflow/rules/de.smk"
+include: "workflow/rules/enrichment.smk"
 
 
 rule all:
     default_target: True
     input:
         INGEST_TARGETS,
+        QC_TARGETS,
+        DE_TARGETS,
+        ENRICHMENT_TARGETS,

@@ -155,3 +155,16 @@ def gzip_text(path: Path, text: str) -> Path:
     with gzip.open(path, "wt") as fh:
         fh.write(text)
     return path
+
+
+def demo_config(root: Path, **generate_kwargs) -> Path:
+    """A small demo trial (myoclamp.demo) with the bundled config pointed at it."""
+    from myoclamp.demo import generate
+
+    paths = generate(root / "demo", **generate_kwargs)
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    for key in ("counts", "samples", "clinical"):
+        config["inputs"][key] = str(paths[key])
+    cfg = root / "config.yaml"
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
+    return cfg
