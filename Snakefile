@@ -27,6 +27,8 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/de.smk"
 include: "workflow/rules/enrichment.smk"
+include: "workflow/rules/clinical.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -36,3 +38,5 @@ rule all:
         QC_TARGETS,
         DE_TARGETS,
         ENRICHMENT_TARGETS,
+        CLINICAL_TARGETS,
+        REPORT_TARGETS,

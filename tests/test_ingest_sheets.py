@@ -188,6 +188,8 @@ def test_schema_errors_do_not_echo_clinical_values(cohort):
 
 def test_na_and_blank_cells_are_missing_values(cohort):
     cfg, d = cohort()
-    _edit(d / "clinical.csv", lambda df: df.assign(bmi=["NA", ""] + df["bmi"].tolist()[2:]), sep=",")
+    _edit(
+        d / "clinical.csv", lambda df: df.assign(bmi=["NA", ""] + df["bmi"].tolist()[2:]), sep=","
+    )
     clinical = load_sheets(cfg).clinical
     assert clinical["bmi"].isna().sum() == 2 and clinical["bmi"].dtype.kind == "f"
