@@ -69,6 +69,23 @@ class BlockInference(DefaultInference):
                 return list(pool.map(fn, batches))
 
     # ------------------------------------------------------------------ pydeseq2 interface
+    def fit_rough_dispersions(
+        self, normed_counts: np.ndarray, design_matrix: np.ndarray
+    ) -> np.ndarray:
+        """pydeseq2's rough dispersions, with the least-squares fit through one QR."""
+        x = np.asarray(design_matrix, dtype=float)
+        n, p = x.shape
+        if n == p:
+            raise ValueError(
+                "The number of samples equals the number of design columns: no replicates to "
+                "estimate the dispersion; use a design with fewer columns"
+            )
+        y = np.asarray(normed_counts, dtype=float)
+        q, _ = self.system(x).qr()
+        y_hat = np.maximum(q @ (q.T @ y), 1.0)
+        alpha = (((y - y_hat) ** 2 - y_hat) / ((n - p) * y_hat**2)).sum(axis=0)
+        return np.maximum(alpha, 0.0)
+
     def lin_reg_mu(
         self,
         counts: np.ndarray,

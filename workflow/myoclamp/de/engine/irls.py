@@ -3,7 +3,8 @@
 Each gene iterates until ``|dev - dev_old| / (|dev| + 0.1) <= beta_tol`` (deviance ``-2 nll``),
 with the ridge ``1e-6`` on ``X'WX``. Genes whose coefficients leave ``[-max_beta, max_beta]`` or
 that reach ``maxiter`` are handed to pydeseq2's own solver (L-BFGS-B, then grid for p <= 2),
-exactly as pydeseq2 and DESeq2 treat them.
+as pydeseq2 does: L-BFGS-B on the ridge-penalised likelihood from the same start within the
+bounds (then a grid search if it fails and p <= 2), with gradients through the block algebra.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pydeseq2.utils import irls_solver
+from pydeseq2.grid_search import grid_fit_beta
+from scipy.optimize import minimize
 from scipy.special import gammaln
 
 from myoclamp.de.engine.linalg import BlockSystem, DenseSystem
-from myoclamp.de.engine.nb import nb_nll
 
 RIDGE = 1e-6
 
@@ -31,9 +32,11 @@ class IrlsResult:
     fallback: np.ndarray  # (G,) genes solved by pydeseq2's per-gene solver
 
 
-def initial_beta(x: np.ndarray, y: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
+def initial_beta(
+    system: DenseSystem | BlockSystem, y: np.ndarray, size_factors: np.ndarray
+) -> np.ndarray:
     """pydeseq2's start: least squares of ``log(y / s + 0.1)`` on ``X`` (via QR)."""
-    q, r = np.linalg.qr(x)
+    q, r = system.qr()
     z = np.log(y / size_factors + 0.1)
     return np.linalg.solve(r, q.T @ z.T).T
 
@@ -55,8 +58,13 @@ def irls_batch(
     g_count = y.shape[0]
     sf = np.asarray(size_factors, dtype=float)[None, :]
     log_sf = np.log(sf)
-    lgy1 = gammaln(y + 1)
-    beta = initial_beta(system.x, y, sf[0])
+    inv = 1.0 / disp
+    # the alpha-only part of pydeseq2's nb_nll is constant while the means move
+    const = y.shape[1] * inv * np.log(disp) - (
+        gammaln(y + inv[:, None]) - gammaln(y + 1) - gammaln(inv)[:, None]
+    ).sum(axis=1)
+    beta = initial_beta(system, y, sf[0])
+    beta_init = beta.copy()
     mu = np.maximum(sf * np.exp(system.xb(beta)), min_mu)
     dev = np.full(g_count, 1000.0)
     fallback = np.zeros(g_count, dtype=bool)
@@ -77,25 +85,54 @@ def irls_batch(
         mu_new = np.maximum(sf * np.exp(system.xb(beta_hat[keep])), min_mu)
         mu[idx] = mu_new
         old = dev[idx]
-        new = -2.0 * nb_nll(y[idx], mu_new, disp[idx], lgy1[idx])
+        yi, ii = y[idx], inv[idx][:, None]
+        nll = const[idx] + ((yi + ii) * np.log(ii + mu_new) - yi * np.log(mu_new)).sum(axis=1)
+        new = -2.0 * nll
         dev[idx] = new
         ratio = np.abs(new - old) / (np.abs(new) + 0.1)
         active = idx[ratio > beta_tol]
+    converged = np.ones(g_count, dtype=bool)
+    for g in np.flatnonzero(fallback):
+        beta[g], converged[g] = lbfgs_fit(
+            system, y[g], sf[0], float(disp[g]), beta_init[g], min_mu, min_beta, max_beta
+        )
+        mu[g] = np.maximum(sf[0] * np.exp(system.xb(beta[g][None])[0]), min_mu)
     w = mu / (1.0 + mu * disp[:, None])
     hat = w * system.factor(w, RIDGE).leverage()
     mu_out = sf * np.exp(system.xb(beta))
-    converged = np.ones(g_count, dtype=bool)
-    for g in np.flatnonzero(fallback):
-        b, m, h, ok = irls_solver(
-            counts=y[g],
-            size_factors=sf[0],
-            design_matrix=system.x,
-            disp=float(disp[g]),
-            min_mu=min_mu,
-            beta_tol=beta_tol,
-            min_beta=min_beta,
-            max_beta=max_beta,
-            maxiter=maxiter,
-        )
-        beta[g], mu_out[g], hat[g], converged[g] = b, m, h, ok
     return IrlsResult(beta, mu_out, hat, converged, fallback)
+
+
+def lbfgs_fit(
+    system: DenseSystem | BlockSystem,
+    y: np.ndarray,
+    sf: np.ndarray,
+    disp: float,
+    beta_init: np.ndarray,
+    min_mu: float,
+    min_beta: float,
+    max_beta: float,
+) -> tuple[np.ndarray, bool]:
+    """pydeseq2's fallback for one gene: bounded L-BFGS-B, then grid search if p <= 2."""
+    inv = 1.0 / disp
+    const = len(y) * inv * np.log(disp) - (gammaln(y + inv) - gammaln(y + 1) - gammaln(inv)).sum()
+    xty = system.xt(y[None])[0]
+
+    def mu_of(beta: np.ndarray) -> np.ndarray:
+        return np.maximum(sf * np.exp(system.xb(beta[None])[0]), min_mu)
+
+    def f(beta: np.ndarray) -> float:
+        m = mu_of(beta)
+        nll = const + ((y + inv) * np.log(inv + m) - y * np.log(m)).sum()
+        return float(nll + 0.5 * RIDGE * (beta**2).sum())
+
+    def df(beta: np.ndarray) -> np.ndarray:
+        m = mu_of(beta)
+        return -xty + system.xt(((inv + y) * m / (inv + m))[None])[0] + RIDGE * beta
+
+    p = len(beta_init)
+    res = minimize(f, beta_init, jac=df, method="L-BFGS-B", bounds=[(min_beta, max_beta)] * p)
+    beta = res.x
+    if not res.success and p <= 2:
+        beta = grid_fit_beta(y, sf, system.x, disp)
+    return beta, bool(res.success)

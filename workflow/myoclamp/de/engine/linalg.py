@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from myoclamp.de.engine.structure import Blocks, detect_blocks
 
@@ -30,7 +31,19 @@ def _ridge_vector(ridge: float | np.ndarray, p: int) -> np.ndarray:
     return np.full(p, float(r)) if r.ndim == 0 else r.reshape(p)
 
 
-class DenseSystem:
+class _QR:
+    """Cached reduced QR decomposition of the design (the IRLS start)."""
+
+    x: np.ndarray
+    _qr_cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def qr(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._qr_cache is None:
+            self._qr_cache = np.linalg.qr(self.x)
+        return self._qr_cache
+
+
+class DenseSystem(_QR):
     """Design with dense ``p x p`` algebra per gene (batched over genes)."""
 
     kind = "dense"
@@ -78,7 +91,7 @@ class DenseFactor:
         return np.einsum("gnj,nj->gn", xm, self.s.x)
 
 
-class BlockSystem:
+class BlockSystem(_QR):
     """Design whose disjoint indicator columns form a diagonal block of ``X'WX``."""
 
     kind = "block"
@@ -87,44 +100,42 @@ class BlockSystem:
         self.x = np.asarray(x, dtype=float)
         self.b = blocks
         self.n, self.p = self.x.shape
-        a = blocks.a
         k = blocks.k
-        self._aa = (a[:, :, None] * a[:, None, :]).reshape(self.n, k * k)
-        self._nb = blocks.n_in_blocks
-        self._seg = blocks.starts[:-1]
-        self._inverse_order = np.argsort(blocks.order)
-        in_block = blocks.row_block >= 0
-        self._in_block = in_block
-        self._rb = np.where(in_block, blocks.row_block, 0)
+        rb = np.empty(self.n, dtype=int)
+        rb[blocks.order] = blocks.row_block  # block of each row in the original order
+        self._in_block = rb >= 0
+        self._rb = np.where(self._in_block, rb, 0)
+        self.a = np.ascontiguousarray(self.x[:, blocks.dense_cols])
+        self._aa = (self.a[:, :, None] * self.a[:, None, :]).reshape(self.n, k * k)
+        rows = np.flatnonzero(self._in_block)
+        self._zt = sp.csr_matrix((np.ones(len(rows)), (rb[rows], rows)), shape=(blocks.m, self.n))
 
-    def _segsum(self, vp: np.ndarray) -> np.ndarray:
-        """Sum over each block's (permuted, contiguous) rows along axis 1."""
-        return np.add.reduceat(vp[:, : self._nb], self._seg, axis=1)
+    def _segsum(self, v: np.ndarray) -> np.ndarray:
+        """Per-block sums of the rows of ``v`` (G, n) -> (G, m)."""
+        return np.asarray(self._zt @ v.T).T
 
     def xt(self, v: np.ndarray) -> np.ndarray:
-        vp = v[:, self.b.order]
         out = np.empty((v.shape[0], self.p))
-        out[:, self.b.block_cols] = self._segsum(vp)
-        out[:, self.b.dense_cols] = vp @ self.b.a
+        out[:, self.b.block_cols] = self._segsum(v)
+        out[:, self.b.dense_cols] = v @ self.a
         return out
 
     def xb(self, beta: np.ndarray) -> np.ndarray:
         u = beta[:, self.b.block_cols][:, self._rb] * self._in_block
-        eta_p = u + beta[:, self.b.dense_cols] @ self.b.a.T
-        return eta_p[:, self._inverse_order]
+        return u + beta[:, self.b.dense_cols] @ self.a.T
 
     def factor(self, w: np.ndarray, ridge: float | np.ndarray = 0.0) -> BlockFactor:
         r = _ridge_vector(ridge, self.p)
         b = self.b
-        k = b.k
-        wp = w[:, b.order]
-        d = self._segsum(wp) + r[b.block_cols]
-        e = np.add.reduceat(wp[:, : self._nb, None] * b.a[None, : self._nb, :], self._seg, axis=1)
-        f = (wp @ self._aa).reshape(-1, k, k)
+        g, k, m = w.shape[0], b.k, b.m
+        d = self._segsum(w) + r[b.block_cols]
+        wa = (w.T[:, :, None] * self.a[:, None, :]).reshape(self.n, g * k)
+        e = np.asarray(self._zt @ wa).reshape(m, g, k).transpose(1, 0, 2)
+        f = (w @ self._aa).reshape(-1, k, k)
         idx = np.arange(k)
         f[:, idx, idx] += r[b.dense_cols]
         ed = e / d[:, :, None]
-        s = f - np.matmul(ed.transpose(0, 2, 1), e)
+        s = f - np.einsum("gma,gmb->gab", ed, e, optimize=True)
         return BlockFactor(self, d, e, ed, s)
 
 
@@ -154,10 +165,16 @@ class BlockFactor:
     def leverage(self) -> np.ndarray:
         sy = self.sys
         inb = sy._in_block
-        bmat = sy.b.a[None, :, :] - self.ed[:, sy._rb, :] * inb[None, :, None]
-        q = np.einsum("gnk,gnk->gn", np.matmul(bmat, self.s_inv), bmat)
-        q += np.where(inb[None, :], 1.0 / self.d[:, sy._rb], 0.0)
-        return q[:, sy._inverse_order]
+        k = sy.b.k
+        # b_i = a_i - E_j / d_j for row i in block j (a_i for rows in no block)
+        cols = [sy.a[None, :, c] - self.ed[:, sy._rb, c] * inb for c in range(k)]
+        q = np.where(inb[None, :], 1.0 / self.d[:, sy._rb], 0.0)
+        si = self.s_inv
+        for c1 in range(k):
+            q += si[:, c1, c1][:, None] * cols[c1] ** 2
+            for c2 in range(c1 + 1, k):
+                q += (si[:, c1, c2] + si[:, c2, c1])[:, None] * cols[c1] * cols[c2]
+        return q
 
 
 def make_system(
