@@ -243,3 +243,13 @@ def test_endpoints_recover_descriptives_and_a_planted_arm_effect():
     assert table.loc["m_value", "n_ancova"] == 0 and "not estimable" in table.loc["m_value", "note"]
     empty = endpoint_table(samples, None, clinical_settings(config()))
     assert list(empty["variable"]) == ["hba1c", "m_value"] and empty["estimate"].isna().all()
+
+
+def test_too_few_people_for_the_covariates_gives_an_empty_table_with_the_reason(trial):
+    few = trial[trial.obs["participant"].isin([f"P{i:02d}" for i in range(1, 7)])].copy()
+    table, meta = pipeline.baseline_genes(few, config(covariates=["age", "sex", "site"]))
+    # 6 people, intercept + age + sex + M: 2 residual df, under the minimum of 3
+    assert table.empty and meta["genes_tested"] == 0
+    assert "residual degrees of freedom" in meta["notes"][-1]
+    table, meta = pipeline.baseline_genes(few, config(covariates=[]))
+    assert not table.empty  # 6 people, intercept + M: 4 residual df

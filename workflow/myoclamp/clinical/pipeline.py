@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 #: minimum number of people for a correlation across people
 MIN_PEOPLE = 5
+MIN_RESIDUAL_DF = 3
 TOP_GENES = 6
 
 
@@ -60,12 +61,20 @@ def vst_frame(adata: ad.AnnData, samples: pd.Index, genes: pd.Index, source: str
     return pd.DataFrame(np.asarray(sub.layers["vst"], dtype=float), index=samples, columns=genes)
 
 
-def _too_few(n: int, notes: list[str]) -> bool:
+def _too_few(n: int, notes: list[str], parameters: int = 2) -> bool:
+    """Too few people for the model: under MIN_PEOPLE, or under MIN_RESIDUAL_DF residual df."""
     if n < MIN_PEOPLE:
         notes.append(f"only {n} participant(s) to analyse (at least {MIN_PEOPLE} needed)")
-        log.warning(notes[-1])
-        return True
-    return False
+    elif n - parameters < MIN_RESIDUAL_DF:
+        notes.append(
+            f"{n} participant(s) for a model with {parameters} coefficients (M-value, intercept "
+            f"and covariates): at least {MIN_RESIDUAL_DF} residual degrees of freedom are needed; "
+            "use fewer clinical.covariates"
+        )
+    else:
+        return False
+    log.warning(notes[-1])
+    return True
 
 
 def baseline_genes(
@@ -75,7 +84,7 @@ def baseline_genes(
     cfg = clinical_settings(config)
     obs, cov, notes = baseline_samples(adata.obs, cfg, adata.uns.get("columns"))
     meta = {"participants": len(obs), "covariates": cov.used, "notes": notes}
-    if cfg.m_reason or _too_few(len(obs), notes):
+    if cfg.m_reason or _too_few(len(obs), notes, 2 + cov.columns):
         return empty_gene_table(), {**meta, "genes_tested": 0}
     de_cfg = de_settings(config)
     counts = counts_frame(adata, obs.index)
@@ -140,7 +149,7 @@ def write_sets(
     obs, cov, notes = baseline_samples(adata.obs, cfg, adata.uns.get("columns"))
     ecfg, sets, sizes = _set_config(config, gmt)
     meta = {"participants": len(obs), "covariates": cov.used, "notes": notes}
-    if genes.empty or cfg.m_reason or _too_few(len(obs), notes):
+    if genes.empty or cfg.m_reason or _too_few(len(obs), notes, 2 + cov.columns):
         write_tsv(empty_set_table(), outputs["sets"])
         write_tsv(association_gsea(genes.iloc[:0], sets, ecfg), outputs["gsea"])
         write_json(meta, outputs["meta"])
@@ -170,12 +179,12 @@ def write_change(
     adata = ad.read_h5ad(adata_path)
     base, follow, notes = paired_samples(adata.obs, cfg)
     meta = {"participants": len(base), "notes": notes}
-    if cfg.m_reason or _too_few(len(base), notes):
+    cov = arm_covariate(base) if len(base) else None
+    if cfg.m_reason or _too_few(len(base), notes, 2 + (cov.columns if cov else 0)):
         write_tsv(empty_change_table(), outputs["genes"])
         write_tsv(empty_set_table(), outputs["sets"])
         write_json(meta, outputs["meta"])
         return
-    cov = arm_covariate(base)
     meta["covariates"] = cov.used
     meta["notes"] += cov.notes
     base_ids, follow_ids = pd.Index(base["sample_id"]), pd.Index(follow["sample_id"])
