@@ -13,6 +13,14 @@ from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(autouse=True)
+def _run_on_purpose(request):
+    """Minutes of CPU: only when selected with ``-m slow`` (the default suite has no -m)."""
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("run on purpose: pytest -m slow")
+
+
 N_GENES = 4000  # every planted gene is kept by the generator; the rest is a random draw
 CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": False}}
 

@@ -27,6 +27,14 @@ pytestmark = [
     ),
 ]
 
+
+@pytest.fixture(autouse=True)
+def _run_on_purpose(request):
+    """Minutes of CPU: only when selected with ``-m rdeseq2`` (the default suite has no -m)."""
+    if "rdeseq2" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("run on purpose: pytest -m rdeseq2")
+
+
 GSE202295 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gse202295"
 
 
