@@ -75,3 +75,24 @@ def test_html_table_escapes_and_truncates():
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     assert "First 2 of 3 rows" in html
     assert 'data-table="t1"' in html and 'class="na"' in html
+
+
+def test_endpoints_view_and_ci_statement():
+    t = pd.DataFrame(
+        {
+            "variable": ["hba1c", "m_value"],
+            "arm_reference": "placebo",
+            "arm_test": "anakinra",
+            **{f"{s}_{v}_{a}": [1.0, 2.0] for s in ("n", "mean", "sd")
+               for v in ("baseline", "followup") for a in ("reference", "test")},
+            "estimate": [-0.46, 0.1],
+            "ci_low": [-0.9, -0.3],
+            "ci_high": [-0.02, 0.5],
+            "pvalue": [0.03, 0.6],
+            "note": [np.nan, "x"],
+        }
+    )  # fmt: skip
+    view = story.endpoints_view(t)
+    assert view.loc[0, "anakinra - placebo at follow-up [95 % CI]"] == "-0.46 [-0.9, -0.02]"
+    assert view.loc[1, "baseline placebo"] == "2 (2), n=2"
+    assert story.ci_excludes_zero(t) == ["hba1c"]

@@ -149,6 +149,8 @@ def write_sets(
     obs, cov, notes = baseline_samples(adata.obs, cfg, adata.uns.get("columns"))
     ecfg, sets, sizes = _set_config(config, gmt)
     meta = {"participants": len(obs), "covariates": cov.used, "notes": notes}
+    if genes.empty and not cfg.m_reason:
+        notes.append("no per-gene association to rank (see results/clinical/meta/genes.json)")
     if genes.empty or cfg.m_reason or _too_few(len(obs), notes, 2 + cov.columns):
         write_tsv(empty_set_table(), outputs["sets"])
         write_tsv(association_gsea(genes.iloc[:0], sets, ecfg), outputs["gsea"])

@@ -210,27 +210,72 @@ def enrichment_section(inputs: ReportInputs) -> Section | None:
     return Section("Pathway enrichment", body)
 
 
+CLINICAL_TITLES = {
+    "genes": "Genes vs M-value at baseline",
+    "sets": "Gene-set scores vs M-value at baseline",
+    "sets_gsea": "Gene-set enrichment of the per-gene association",
+    "change_genes": "Change in expression vs change in M-value, genes",
+    "change_sets": "Change in set score vs change in M-value",
+}
+CLINICAL_META = {"genes": "genes", "sets": "sets", "sets_gsea": "sets", "change_genes": "change",
+                 "change_sets": "change"}  # fmt: skip
+
+
+def _notes(meta_dir: Path, name: str) -> str:
+    path = meta_dir / f"{CLINICAL_META.get(name, name)}.json"
+    if not path.exists():
+        return ""
+    notes = json.loads(path.read_text()).get("notes", [])
+    return _p("Notes: " + "; ".join(notes) + ".", "note") if notes else ""
+
+
+def _sorted(t: pd.DataFrame) -> pd.DataFrame:
+    key = next((c for c in ("padj", "FDR", "pvalue") if c in t), None)
+    return t.sort_values(key, kind="mergesort") if key else t
+
+
 def clinical_sections(inputs: ReportInputs) -> list[Section]:
     tables = {stem(p): p for p in inputs.clinical_tables}
     out = []
     if "endpoints" in tables:
         t = read_tsv(tables["endpoints"])
         body = _p(
-            "Each clinical variable by arm at baseline and follow-up, and the arm effect at "
-            "follow-up by ANCOVA (follow-up value ~ baseline value + arm [+ site])."
+            "Each clinical variable by arm at baseline and follow-up: mean (SD) and n; the "
+            "arm effect at follow-up by ANCOVA (follow-up value ~ baseline value + arm "
+            "[+ site]), with its 95 % confidence interval."
         )
-        body += table(t, "endpoints", "Clinical endpoints", max_rows=None)
+        if len(t):
+            hits = story.ci_excludes_zero(t)
+            body += _p(
+                "The 95 % CI of the arm effect excludes zero for: "
+                + (", ".join(hits) if hits else "no variable")
+                + ".",
+                "lead",
+            )
+        body += table(story.endpoints_view(t), "endpoints", "Clinical endpoints", max_rows=None)
         out.append(Section("Clinical endpoints", body))
     rest = [k for k in tables if k != "endpoints"]
     if rest:
+        meta_dir = Path(tables[rest[0]]).parent / "meta"
         body = _p(
             "Expression against insulin sensitivity (M-value) across participants at "
-            "baseline, adjusted for the configured covariates; set scores; change vs change."
+            "baseline (basal biopsies), adjusted for the configured covariates: per gene "
+            "(a DESeq2 fit with M as a covariate, and partial Spearman on the VST), per gene "
+            "set (set scores and GSEA on the per-gene statistic), and change vs change."
         )
         for k in rest:
-            body += f"<h3>{k}</h3>" + table(
-                read_tsv(tables[k]), f"clin-{slug(k)}", k, searchable=True
-            )
+            t = read_tsv(tables[k])
+            title = CLINICAL_TITLES.get(k, k)
+            body += f"<h3>{title}</h3>" + _notes(meta_dir, k)
+            if t.empty:
+                body += _p(
+                    "No rows: this analysis could not be run on these data (see the notes).", "warn"
+                )
+                continue
+            fdr = next((c for c in ("padj", "FDR") if c in t), None)
+            if fdr:
+                body += _p(f"{len(t)} rows, {int((t[fdr] < 0.05).sum())} at FDR &lt; 0.05.")
+            body += table(_sorted(t), f"clin-{slug(k)}", title, max_rows=100, searchable=True)
         body += _figures(inputs.clinical_figures)
         out.append(Section("Expression vs insulin sensitivity", body))
     return out

@@ -92,3 +92,52 @@ def top_sets(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
         return table
     t = table.assign(_a=-table["NES"].abs()).sort_values(["FDR", "_a"]).head(n)
     return t[[c for c in cols if c in t]].reset_index(drop=True)
+
+
+def _mean_sd(mean: float, sd: float, n) -> str:
+    if pd.isna(mean):
+        return "NA"
+    return f"{mean:.3g} ({sd:.2g}), n={int(n)}" if pd.notna(sd) else f"{mean:.3g}, n={int(n)}"
+
+
+def endpoints_view(t: pd.DataFrame) -> pd.DataFrame:
+    """The endpoints table as a reader wants it: mean (SD) by arm and visit, effect [95 % CI], p."""
+    rows = []
+    for _, r in t.iterrows():
+        ref, test = r["arm_reference"], r["arm_test"]
+        effect = (
+            f"{r['estimate']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
+            if pd.notna(r.get("estimate"))
+            else "NA"
+        )
+        rows.append(
+            {
+                "variable": r["variable"],
+                f"baseline {ref}": _mean_sd(
+                    r["mean_baseline_reference"],
+                    r["sd_baseline_reference"],
+                    r["n_baseline_reference"],
+                ),
+                f"baseline {test}": _mean_sd(
+                    r["mean_baseline_test"], r["sd_baseline_test"], r["n_baseline_test"]
+                ),
+                f"follow-up {ref}": _mean_sd(
+                    r["mean_followup_reference"],
+                    r["sd_followup_reference"],
+                    r["n_followup_reference"],
+                ),
+                f"follow-up {test}": _mean_sd(
+                    r["mean_followup_test"], r["sd_followup_test"], r["n_followup_test"]
+                ),
+                f"{test} - {ref} at follow-up [95 % CI]": effect,
+                "p": r.get("pvalue"),
+                "note": r.get("note") if isinstance(r.get("note"), str) else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def ci_excludes_zero(t: pd.DataFrame) -> list[str]:
+    """Endpoints whose 95 % CI of the arm effect excludes zero."""
+    ok = t.dropna(subset=["ci_low", "ci_high"])
+    return ok.loc[(ok["ci_low"] > 0) | (ok["ci_high"] < 0), "variable"].astype(str).tolist()
