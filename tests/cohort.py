@@ -151,20 +151,45 @@ def write_cohort(
     return cfg
 
 
+# A fast configuration for integration tests of the whole workflow on a small demo trial.
+LEAN = {
+    "de": {"designs": ["treatment", "insulin"], "shrink": False},
+    "enrichment": {"collections": ["muscle"], "permutations": 200},
+    "clinical": {"covariates": ["sex"]},
+}
+
+
 def gzip_text(path: Path, text: str) -> Path:
     with gzip.open(path, "wt") as fh:
         fh.write(text)
     return path
 
 
-def demo_config(root: Path, **generate_kwargs) -> Path:
-    """A small demo trial (myoclamp.demo) with the bundled config pointed at it."""
+def demo_config(root: Path, overrides: dict | None = None, **generate_kwargs) -> Path:
+    """A small demo trial (myoclamp.demo) with the bundled config pointed at it.
+
+    ``overrides`` maps top-level config sections to keys replaced in them (e.g. a lean
+    ``{"de": {"shrink": False}}`` for fast integration tests).
+    """
     from myoclamp.demo import generate
 
     paths = generate(root / "demo", **generate_kwargs)
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     for key in ("counts", "samples", "clinical"):
         config["inputs"][key] = str(paths[key])
+    for section, values in (overrides or {}).items():
+        if isinstance(values, dict):
+            config.setdefault(section, {}).update(values)
+        else:
+            config[section] = values
     cfg = root / "config.yaml"
     cfg.write_text(yaml.safe_dump(config, sort_keys=False))
     return cfg
+
+
+# A fast configuration for integration tests of the whole workflow on a small demo trial.
+LEAN = {
+    "de": {"designs": ["treatment", "insulin"], "shrink": False},
+    "enrichment": {"collections": ["muscle"], "permutations": 200},
+    "clinical": {"covariates": ["sex"]},
+}

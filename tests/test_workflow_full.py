@@ -1,0 +1,96 @@
+"""The whole workflow on a small demo trial: the one h5ad, the HTML report, Snakemake's report."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scanpy as sc
+from cohort import LEAN, demo_config
+from conftest import ROOT
+from scipy import sparse
+from test_workflow_ingest import run_workflow
+
+SECTIONS = ["Cohort and design", "Quality control", "The insulin response", "The treatment effect",
+            "Pathway enrichment", "Clinical endpoints", "Expression vs insulin sensitivity",
+            "Methods"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("full")
+    cfg = demo_config(root, LEAN, n_participants=14, n_genes=800, seed=3)
+    res = run_workflow(root, cfg, extra=("--cores", "2"))
+    assert res.returncode == 0, res.stderr[-4000:]
+    return root, cfg
+
+
+def _dense(x):
+    return x.toarray() if sparse.issparse(x) else np.asarray(x)
+
+
+def test_myoclamp_h5ad_holds_every_part(run):
+    root, _ = run
+    full = ad.read_h5ad(root / "results/myoclamp.h5ad")
+    counts = ad.read_h5ad(root / "results/adata/counts.h5ad")
+    assert np.array_equal(_dense(full.X), _dense(counts.X))
+    assert {"vst", "logcpm", "normalized"} <= set(full.layers)
+    assert {"library_size", "sex_agrees", "outlier", "arm", "m_value"} <= set(full.obs.columns)
+    summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
+    for contrast in summary["contrast"]:
+        de = full.varm[f"de_{contrast}"]
+        table = pd.read_csv(root / f"results/de/{contrast}.tsv", sep="\t")
+        assert list(de.index) == list(full.var_names)
+        got = de.loc[table["gene_id"].astype(str), "log2FoldChange"].to_numpy()
+        assert np.allclose(got, table["log2FoldChange"].to_numpy(), equal_nan=True)
+        assert full.var[f"tested_{contrast}"].sum() == table["padj"].notna().sum()
+    assert set(full.uns["enrichment"]) >= {"insulin", "treatment"}
+    assert "endpoints" in full.uns["clinical"]
+    prov = full.uns["provenance"]
+    assert len(prov["inputs"]["counts"]["sha256"]) == 64 and "snakemake" in prov["command"]
+    assert '"seed"' in full.uns["config_json"]
+    # scanpy reads and works on it
+    sc.pp.pca(full, layer="vst", n_comps=5)
+    assert full.obsm["X_pca"].shape == (full.n_obs, 5)
+
+
+def test_report_html_is_self_contained_and_filled_from_the_run(run):
+    root, _ = run
+    page = (root / "results/report.html").read_text()
+    for title in SECTIONS:
+        assert f"<h2>{title}</h2>" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert '<img src="data:image/png;base64,' in page
+    summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
+    row = summary.set_index("contrast").loc["treatment"]
+    assert f"of {int(row['genes_tested']):,} genes tested, {int(row['sig_fdr05']):,} had" in page
+
+
+def test_snakemake_report_zip(run):
+    root, cfg = run
+    res = run_workflow(root, cfg, extra=("--report", "results/snakemake_report.zip"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    with zipfile.ZipFile(root / "results/snakemake_report.zip") as z:
+        names = z.namelist()
+    assert any(n.endswith("report.html") for n in names)
+    assert sum(n.endswith(".png") for n in names) >= 10
+
+
+@pytest.mark.browser
+def test_report_in_a_real_browser(run, tmp_path):
+    subprocess.run(["bash", str(ROOT / "scripts/install_chromium.sh")], check=True)
+    from myoclamp.report.browser import check_report
+
+    root, _ = run
+    shot = tmp_path / "report.png"
+    check = check_report(root / "results/report.html", shot)
+    assert check.console_errors == []
+    assert check.outside_requests == []
+    assert check.sections == SECTIONS
+    assert check.sorted_ok
+    assert shot.stat().st_size > 10_000
