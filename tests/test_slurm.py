@@ -1,0 +1,75 @@
+"""The workflow on a real one-node SLURM cluster through profiles/slurm gives a local run's outputs.
+
+Run on purpose as root (it installs Debian's SLURM and munge and starts their daemons):
+``pytest -m slurm tests/test_slurm.py``. scripts/slurm.sh starts the cluster and stops it by pid
+afterwards (unless it was already running before the test). Each SLURM job costs ~5 s here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cohort import demo_config
+from conftest import ROOT
+from test_workflow_determinism import compare_runs, run
+
+pytestmark = pytest.mark.slurm
+
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+SCRIPT = ROOT / "scripts" / "slurm.sh"
+#: the whole demo workflow on SLURM; a bound on a hang (see ../shared/notes/slurm.md)
+TIMEOUT_S = 3600
+
+
+def slurm_sh(command: str, check: bool = True) -> subprocess.CompletedProcess:
+    res = subprocess.run(["bash", str(SCRIPT), command], capture_output=True, text=True)
+    if check:
+        assert res.returncode == 0, f"slurm.sh {command}: {res.stdout}\n{res.stderr}"
+    return res
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A running one-node cluster; stopped afterwards if this fixture started it."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("needs root on Debian (apt-get) to install and start SLURM")
+    slurm_sh("install")
+    was_running = slurm_sh("status", check=False).returncode == 0
+    slurm_sh("start")
+    yield
+    if not was_running:
+        slurm_sh("stop")
+        assert slurm_sh("status", check=False).returncode != 0, "daemons still run after stop"
+
+
+def test_demo_workflow_on_slurm_equals_a_local_run(cluster, tmp_path):
+    config = demo_config(tmp_path / "in", seed=7, n_participants=12, n_genes=600)
+    local, cluster_dir = tmp_path / "local", tmp_path / "slurm"
+    run(local, config)
+    cmd = [
+        "timeout",
+        "-k",
+        "10",
+        str(TIMEOUT_S),
+        str(SNAKEMAKE),
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--directory",
+        str(cluster_dir),
+        "--profile",
+        str(ROOT / "profiles" / "slurm"),
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-5000:]
+    assert "has been submitted with SLURM jobid" in log  # the jobs really went through sbatch
+    assert "steps (100%) done" in log
+    compared = compare_runs(local, cluster_dir)
+    assert "adata/counts.h5ad" in compared and len(compared) > 3
