@@ -151,14 +151,6 @@ def write_cohort(
     return cfg
 
 
-# A fast configuration for integration tests of the whole workflow on a small demo trial.
-LEAN = {
-    "de": {"designs": ["treatment", "insulin"], "shrink": False},
-    "enrichment": {"collections": ["muscle"], "permutations": 200},
-    "clinical": {"covariates": ["sex"]},
-}
-
-
 def gzip_text(path: Path, text: str) -> Path:
     with gzip.open(path, "wt") as fh:
         fh.write(text)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from myoclamp.demo.params import DISPERSION_BINS, MITO_RRNA, moment_dispersion
+from myoclamp.ingest.genes import MITO_NCBI, MITO_RRNA
 
 CPM_GENES = (
     "SLC2A4",
@@ -30,21 +31,7 @@ CPM_GENES = (
     "CKM",
     "TTN",
 )
-MITO_PROTEIN = (
-    "COX1",
-    "COX2",
-    "COX3",
-    "ND1",
-    "ND2",
-    "ND3",
-    "ND4",
-    "ND4L",
-    "ND5",
-    "ND6",
-    "CYTB",
-    "ATP6",
-    "ATP8",
-)
+MITO_PROTEIN = sorted(MITO_NCBI - MITO_RRNA)  # the 13 protein-coding genes, NCBI names
 
 #: statistic -> (kind, tolerance): "rel" relative difference, "abs" absolute, "log2" |log2 ratio|
 TOLERANCES: dict[str, tuple[str, float]] = {
