@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from myoclamp.demo.params import DISPERSION_BINS, MITO_RRNA, moment_dispersion
-from myoclamp.ingest.genes import MITO_NCBI, MITO_RRNA
+from myoclamp.ingest.genes import MITO_NCBI
 
 CPM_GENES = (
     "SLC2A4",
@@ -31,7 +31,7 @@ CPM_GENES = (
     "CKM",
     "TTN",
 )
-MITO_PROTEIN = sorted(MITO_NCBI - MITO_RRNA)  # the 13 protein-coding genes, NCBI names
+MITO_PROTEIN = sorted(MITO_NCBI - set(MITO_RRNA))  # the 13 protein-coding genes, NCBI names
 
 #: statistic -> (kind, tolerance): "rel" relative difference, "abs" absolute, "log2" |log2 ratio|
 TOLERANCES: dict[str, tuple[str, float]] = {
