@@ -125,3 +125,15 @@ def test_rejects_misaligned_or_rank_deficient_design():
     bad = x.assign(dup=x.iloc[:, 1])
     with pytest.raises(ValueError, match="not full rank"):
         fit_deseq(counts, bad)
+
+
+def test_fitted_dataset_pickles_with_its_engine():
+    """The DE stage pickles fits: the engine (and its cached systems) must survive."""
+    import pickle
+
+    sheet = trial_sheet(5, seed=1)
+    counts, _ = nb_counts(sheet, 50, seed=1)
+    dds = fit_deseq(counts, design(sheet, "~ id + time"))
+    back = pickle.loads(pickle.dumps(dds))
+    assert isinstance(back.inference, BlockInference)
+    np.testing.assert_array_equal(back.varm["LFC"].to_numpy(), dds.varm["LFC"].to_numpy())
