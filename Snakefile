@@ -18,9 +18,12 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from myoclamp.ingest.build import check_inputs  # noqa: E402
+from myoclamp.report.assemble import run_command  # noqa: E402
 
 # Sheets, clinical table and the count table's header are checked here, before any rule runs.
 SAMPLES = check_inputs(config)
+# How this analysis is reproduced, for the provenance of results/myoclamp.h5ad (no run-specific paths).
+RUN_COMMAND = run_command(workflow.overwrite_configfiles)
 
 
 include: "workflow/rules/ingest.smk"

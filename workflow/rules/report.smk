@@ -28,6 +28,8 @@ rule report_h5ad:
     resources:
         mem_mb=6000,
         runtime=15,
+    params:
+        command=RUN_COMMAND,
     script:
         "../scripts/step.py"
 

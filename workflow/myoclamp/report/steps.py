@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 
 from myoclamp.io import atomic_path, write_h5ad
 from myoclamp.report.assemble import assemble
 from myoclamp.report.render import ReportInputs, render
-
-
-def _command() -> str:
-    """The snakemake command line that started the run (argv of the parent when known)."""
-    try:
-        import psutil
-
-        parent = psutil.Process().parent()
-        while parent is not None and "snakemake" not in " ".join(parent.cmdline()):
-            parent = parent.parent()
-        if parent is not None:
-            return shlex.join(parent.cmdline())
-    except Exception:
-        pass
-    return shlex.join(sys.argv)
 
 
 def report_h5ad(smk) -> None:
@@ -35,7 +18,7 @@ def report_h5ad(smk) -> None:
         enrichment_tables=list(smk.input.enrichment_tables),
         clinical_tables=list(smk.input.clinical_tables),
         config=smk.config,
-        command=_command(),
+        command=smk.params.command,
     )
     write_h5ad(adata, smk.output.h5ad)
 
