@@ -1,0 +1,1 @@
+"""Benchmark support (``scripts/benchmark.py``): resampled cohorts, process measurements, tables."""

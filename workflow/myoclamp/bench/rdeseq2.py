@@ -1,0 +1,76 @@
+"""R DESeq2 on the designs a workflow run fitted: the same filtered counts, design matrix and
+contrast as each ``results/de/fits/{design}.pkl`` (inputs written by ``rcompare.write_r_inputs``),
+timed under ``/usr/bin/time -v`` within a budget."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from myoclamp.bench.measure import run_measured
+from myoclamp.de.fit import load_fit
+from myoclamp.de.rcompare import R_SCRIPT, write_r_inputs
+
+
+def fit_facts(fit) -> dict:
+    """Size and pydeseq2 fit time of a fitted design (its first contrast is the one R runs)."""
+    design = fit.design
+    fitted = fit.dds is not None and bool(design.contrasts)
+    return {
+        "design": design.name,
+        "contrast": next(iter(design.contrasts), "") if fitted else "",
+        "samples": design.n_samples,
+        "participants": int(design.metadata["participant"].nunique())
+        if design.matrix is not None
+        else 0,
+        "coefficients": 0 if design.matrix is None else int(design.matrix.shape[1]),
+        "genes": int(fit.dds.n_vars) if fitted else 0,
+        "pydeseq2_fit_seconds": round(float(fit.seconds), 2),
+        "estimable": fitted,
+    }
+
+
+def parse_r_timing(stdout: str) -> dict[str, float]:
+    """``elapsed_seconds`` and ``cpu_seconds`` lines printed by ``scripts/r_deseq2.R``."""
+    out = {}
+    for line in stdout.splitlines():
+        key, sep, value = line.partition("\t")
+        if sep and key in ("elapsed_seconds", "cpu_seconds"):
+            out[f"r_deseq_{key}"] = float(value)
+    return out
+
+
+def time_r_on_fits(rundir: str | Path, workdir: str | Path, budget: float | None) -> list[dict]:
+    """For every fit of the run in ``rundir``: its facts and R DESeq2's cost on the same input.
+
+    R's status is ``ok``, ``failed``, ``timeout`` (over ``budget`` seconds) or ``not estimable``.
+    """
+    rows = []
+    for pkl in sorted((Path(rundir) / "results" / "de" / "fits").glob("*.pkl")):
+        fit = load_fit(pkl)
+        facts = fit_facts(fit)
+        if not facts["estimable"]:
+            rows.append({**facts, "r_status": "not estimable"})
+            continue
+        inputs = write_r_inputs(fit, facts["contrast"], Path(workdir) / facts["design"])
+        del fit
+        gc.collect()
+        out = Path(workdir) / facts["design"] / "r_results.tsv"
+        cmd = [
+            "Rscript",
+            str(R_SCRIPT),
+            *(str(inputs[k]) for k in ("counts", "design", "contrast")),
+        ]
+        run = run_measured([*cmd, str(out)], budget)
+        row = {
+            **facts,
+            "r_status": run.status,
+            "r_process_seconds": round(run.wall_seconds, 2),
+            "r_max_rss_mb": None if run.max_rss_mb is None else round(run.max_rss_mb),
+        }
+        if run.status == "ok":
+            row.update(parse_r_timing(run.stdout))
+        elif run.status == "failed":
+            row["r_error"] = run.stderr[-500:]
+        rows.append(row)
+    return rows
