@@ -7,4 +7,6 @@ UV_VERSION=0.13.8
 if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | awk '{print $2}')" != "$UV_VERSION" ]; then
   python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-uv sync --frozen --quiet
+# Compile bytecode at install: with PYTHONDONTWRITEBYTECODE set, every rule would otherwise
+# recompile its imports (about 12 s of CPU per job instead of 4 s, measured).
+uv sync --frozen --quiet --compile-bytecode

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Install what is needed and run the default test suite (long, marked runs are left out;
-# run them on purpose with e.g. `scripts/test.sh -m slow`).
+# Install what is needed, check style (ruff, snakefmt) and run the default test suite.
+# Long, marked runs are left out; run them on purpose, e.g. `bash scripts/test.sh -m slow`
+# (markers: slow, rdeseq2, slurm, browser, benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/snakefmt --check Snakefile workflow/rules
-if [ "$#" -eq 0 ]; then
-  set -- -m "not slow and not rdeseq2 and not slurm and not browser and not benchmark"
-fi
+# pytest's addopts (pyproject.toml) leave out the marked long runs; `-m slow` etc. selects them.
 exec .venv/bin/python -m pytest -n 2 "$@"
