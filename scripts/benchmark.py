@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -58,10 +59,11 @@ LEAN = {
 }
 
 
-def engine_supported() -> bool:
-    """Whether the config schema has ``de.engine`` (the choice of DE engine, issue 10)."""
+def schema_engines() -> list[str] | None:
+    """The values of ``de.engine`` in the config schema (DE engine, issue 10); None if absent."""
     schema = yaml.safe_load(SCHEMA.read_text())
-    return "engine" in schema["properties"]["de"].get("properties", {})
+    engine = schema["properties"]["de"].get("properties", {}).get("engine")
+    return None if engine is None else list(engine.get("enum", ["pydeseq2", "blocks"]))
 
 
 def cohort_config(inputs: dict, lean: bool, engine: str | None, path: Path) -> Path:
@@ -107,6 +109,8 @@ def run_cohort(label: str, base: Path, engine: str | None, args, workdir: Path) 
     sheet = read_cohort(Path(inputs["counts"]).parent)
     cfg = cohort_config(inputs, args.lean, engine, here / "config.yaml")
     rundir = here / "run"
+    if rundir.exists():  # a fresh run every time: never "nothing to be done"
+        shutil.rmtree(rundir)
     cmd = [
         str(SNAKEMAKE),
         "-s",
@@ -161,6 +165,10 @@ def run_cohort(label: str, base: Path, engine: str | None, args, workdir: Path) 
     return {"summary": summary, "jobs": jobs, "designs": designs}
 
 
+def _fixed(value: float | None, digits: int) -> str | None:
+    return None if value is None else f"{value:.{digits}f}"
+
+
 def r_vs_py(row: dict, budget: float | None) -> dict:
     """One design row of the markdown table."""
     status = row.get("r_status", "not run")
@@ -188,6 +196,8 @@ def r_vs_py(row: dict, budget: float | None) -> dict:
         "R CPU s": row.get("r_deseq_cpu_seconds"),
         "R peak RSS MiB": row.get("r_max_rss_mb"),
         "R / pydeseq2": round(r / py, 2) if r and py else None,
+        "Spearman stat": _fixed(row.get("spearman_stat"), 5),
+        "Jaccard padj<0.05": _fixed(row.get("jaccard_padj05"), 3),
     }
 
 
@@ -229,8 +239,8 @@ def render(results: list[dict], args, machine_start: dict, machine_end: dict, co
     parts = [
         f"### Run of {when}",
         "",
-        f"Machine: {machine_start['cpu']}, {machine_start['nproc']} CPUs, "
-        f"{machine_start['memory_gib']} GiB; load average (1, 5, 15 min) "
+        f"Machine: {machine_start['cpu']}; nproc {machine_start['nproc']}; "
+        f"memory {machine_start['memory_gib']} GiB; load average (1, 5, 15 min) "
         f"{machine_start['load']} at the start, {machine_end['load']} at the end.",
         "",
         f"Command: `{command}`",
@@ -295,11 +305,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = shlex.join([".venv/bin/python", "scripts/benchmark.py", *(argv or sys.argv[1:])])
-    engines: list[str | None] = [None]
-    if args.engine != "pydeseq2" or engine_supported():
-        if not engine_supported():
-            sys.exit(f"--engine {args.engine}: {SCHEMA} has no de.engine yet; use pydeseq2")
+    labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    for label in labels:
+        if label != "demo" and not (label.isdigit() and int(label) > 0):
+            sys.exit(f"--sizes: {label!r} is neither 'demo' nor a number of samples")
+    engines: list[str | None] = [None]  # None: the config has no engine choice
+    known = schema_engines()
+    if known is None and args.engine != "pydeseq2":
+        sys.exit(f"--engine {args.engine}: {SCHEMA} has no de.engine yet; use pydeseq2")
+    if known is not None:
         engines = ["pydeseq2", "blocks"] if args.engine == "both" else [args.engine]
+        unknown = [e for e in engines if e not in known]
+        if unknown:
+            sys.exit(f"--engine: {unknown} not among the schema's de.engine values {known}")
     if not args.no_r:
         from myoclamp.de.rcompare import r_deseq2_available
 
@@ -311,9 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     machine_start = machine()
     base = base_cohort(args, workdir)
     results = []
-    for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-        if label != "demo" and not label.isdigit():
-            sys.exit(f"--sizes: {label!r} is neither 'demo' nor a number of samples")
+    for label in labels:
         for engine in engines:
             results.append(run_cohort(label, base, engine, args, workdir))
     body = render(results, args, machine_start, machine(), command)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pandas as pd
+
 from myoclamp.bench.measure import run_measured
 from myoclamp.de.fit import load_fit
-from myoclamp.de.rcompare import R_SCRIPT, write_r_inputs
+from myoclamp.de.rcompare import R_SCRIPT, compare_results, write_r_inputs
 
 
 def fit_facts(fit) -> dict:
@@ -70,7 +72,19 @@ def time_r_on_fits(rundir: str | Path, workdir: str | Path, budget: float | None
         }
         if run.status == "ok":
             row.update(parse_r_timing(run.stdout))
+            row.update(agreement(Path(rundir) / "results" / "de" / f"{facts['contrast']}.tsv", out))
         elif run.status == "failed":
             row["r_error"] = run.stderr[-500:]
         rows.append(row)
     return rows
+
+
+def agreement(py_table: Path, r_table: Path) -> dict[str, float]:
+    """Spearman of the Wald statistics and Jaccard of the padj < 0.05 sets, workflow vs R."""
+    if not py_table.exists():
+        return {}
+    py = pd.read_csv(py_table, sep="\t", dtype={"gene_id": str})
+    r = pd.read_csv(r_table, sep="\t", index_col="gene_id")
+    r.index = r.index.astype(str)
+    got = compare_results(py, r)
+    return {"spearman_stat": got["spearman_stat"], "jaccard_padj05": got["jaccard_sig"]}

@@ -1,0 +1,33 @@
+"""Reading R DESeq2's timing lines and the workflow-vs-R agreement figures (no R needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from myoclamp.bench.rdeseq2 import agreement, parse_r_timing
+
+
+def test_parse_r_timing_reads_both_lines_only():
+    got = parse_r_timing("noise\nelapsed_seconds\t12.50\ncpu_seconds\t11.25\nother\t3\n")
+    assert got == {"r_deseq_elapsed_seconds": 12.5, "r_deseq_cpu_seconds": 11.25}
+    assert parse_r_timing("") == {}
+
+
+def test_agreement_of_workflow_table_and_r_results(tmp_path):
+    rng = np.random.default_rng(0)
+    genes = [f"ENSG{i:05d}" for i in range(200)]
+    stat = rng.normal(size=200)
+    padj = np.where(np.abs(stat) > 2, 0.01, 0.5)
+    py = pd.DataFrame({"gene_id": genes, "log2FoldChange": stat / 3, "stat": stat, "padj": padj})
+    py.to_csv(tmp_path / "py.tsv", sep="\t", index=False)
+    r = py.copy()
+    r.loc[:9, "stat"] = -r.loc[:9, "stat"]  # ten genes disagree in sign
+    r.loc[r["padj"] < 0.05, "padj"] = [0.5] + [0.01] * int((r["padj"] < 0.05).sum() - 1)
+    r.to_csv(tmp_path / "r.tsv", sep="\t", index=False)
+    got = agreement(tmp_path / "py.tsv", tmp_path / "r.tsv")
+    n_sig = int((padj < 0.05).sum())
+    assert got["jaccard_padj05"] == (n_sig - 1) / n_sig
+    assert 0.5 < got["spearman_stat"] < 0.999
+    same = agreement(tmp_path / "py.tsv", tmp_path / "py.tsv")
+    assert same == {"spearman_stat": 1.0, "jaccard_padj05": 1.0}
+    assert agreement(tmp_path / "missing.tsv", tmp_path / "r.tsv") == {}
