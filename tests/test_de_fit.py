@@ -113,3 +113,24 @@ def test_fit_records_count_filter_and_time(treatment_fit):
     assert 0 < treatment_fit.dds.n_vars <= treatment_fit.genes_before_filter == 200
     assert treatment_fit.seconds > 0
     assert treatment_fit.dds.obsm["design_matrix"].equals(treatment_fit.design.matrix)
+
+
+@pytest.mark.parametrize("design", ["treatment", "insulin"])
+def test_both_engines_give_the_same_results_through_the_stage(trial, design):
+    from scipy.stats import spearmanr
+
+    adata, _ = trial
+    out = {}
+    for engine in ("blocks", "pydeseq2"):
+        cfg = simulation_config()
+        cfg.setdefault("de", {})["engine"] = engine
+        fit = fit_from_adata(adata, design, cfg, n_cpus=1)
+        name = next(iter(fit.design.contrasts))
+        out[engine] = contrast_results(fit.dds, fit.design.contrasts[name], shrink=False)
+    a, b = out["blocks"], out["pydeseq2"].loc[out["blocks"].index]
+    ok = a["stat"].notna() & b["stat"].notna()
+    assert spearmanr(a.loc[ok, "log2FoldChange"], b.loc[ok, "log2FoldChange"])[0] >= 0.9999
+    assert spearmanr(a.loc[ok, "stat"], b.loc[ok, "stat"])[0] >= 0.9999
+    sig_a, sig_b = set(a.index[a["padj"] < 0.05]), set(b.index[b["padj"] < 0.05])
+    assert len(sig_a | sig_b) > 0
+    assert len(sig_a & sig_b) / len(sig_a | sig_b) >= 0.98

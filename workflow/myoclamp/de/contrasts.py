@@ -77,7 +77,8 @@ def contrast_results(
     the MLE log2FC, and flags: ``outlier`` (Cook's distance, p-value removed) and ``filtered``
     (removed by independent filtering).
     """
-    inference = DefaultInference(n_cpus=n_cpus)
+    # the fit's own inference (the block engine's batched Wald test when it made the fit)
+    inference = dds.inference if dds.inference is not None else DefaultInference(n_cpus=n_cpus)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", UserWarning)
         stats = DeseqStats(

@@ -53,6 +53,17 @@ def expression_filter(counts: pd.DataFrame, min_count: int, min_samples: int) ->
     return (counts >= min_count).sum(axis=0) >= max(int(min_samples), 1)
 
 
+def make_inference(engine: str, n_cpus: int = 1) -> Inference:
+    """pydeseq2's per-gene inference, or the batched participant-block engine (``blocks``)."""
+    if engine == "blocks":
+        from myoclamp.de.engine import BlockInference
+
+        return BlockInference(n_cpus=n_cpus)
+    if engine == "pydeseq2":
+        return DefaultInference(n_cpus=n_cpus)
+    raise ValueError(f"de.engine must be pydeseq2 or blocks, not {engine!r}")
+
+
 def fit_design(
     design: Design,
     counts: pd.DataFrame,
@@ -85,6 +96,8 @@ def fit_design(
         design.contrasts = {}
         return Fit(design, None, counts.shape[1], int(min_samples))
     meta = design.metadata.loc[sub.index, ["participant"]].astype(str)
+    if inference is None:
+        inference = make_inference(settings.get("engine", "pydeseq2"), n_cpus)
     start = time.perf_counter()
     # tiny per-gene solves: multi-threaded BLAS only adds contention (2.5x slower measured)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
@@ -95,19 +108,20 @@ def fit_design(
             design=design.matrix,
             fit_type=settings["fit_type"],
             refit_cooks=settings["refit_cooks"],
-            inference=inference or DefaultInference(n_cpus=n_cpus),
+            inference=inference,
             quiet=True,
         )
         dds.deseq2()
     seconds = time.perf_counter() - start
     log.info(
-        "design %s: fitted %d samples x %d genes x %d coefficients in %.1f s on %d cpu(s)",
+        "design %s: fitted %d samples x %d genes x %d coefficients in %.1f s on %d cpu(s) (%s)",
         design.name,
         dds.n_obs,
         dds.n_vars,
         design.matrix.shape[1],
         seconds,
         n_cpus,
+        type(inference).__name__,
     )
     return Fit(design, dds, counts.shape[1], int(min_samples), seconds)
 

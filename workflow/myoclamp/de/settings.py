@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "min_count": 10,
     "min_samples": None,
     "fit_type": "parametric",
+    "engine": "blocks",
     "refit_cooks": True,
     "cooks_filter": True,
     "independent_filter": True,
