@@ -66,6 +66,26 @@ def schema_engines() -> list[str] | None:
     return None if engine is None else list(engine.get("enum", ["pydeseq2", "blocks"]))
 
 
+def resolve_engines(choice: str) -> list[str | None]:
+    """Engines to run: ``config`` is the bundled config's ``de.engine`` (what the workflow ships).
+
+    ``[None]`` when the config has no engine choice (then only pydeseq2 exists).
+    """
+    known = schema_engines()
+    if known is None:
+        if choice not in ("config", "pydeseq2"):
+            sys.exit(f"--engine {choice}: {SCHEMA} has no de.engine; use pydeseq2")
+        return [None]
+    if choice == "config":
+        bundled = yaml.safe_load((ROOT / "config.yaml").read_text()).get("de", {})
+        return [bundled.get("engine", known[0])]
+    engines = ["pydeseq2", "blocks"] if choice == "both" else [choice]
+    unknown = [e for e in engines if e not in known]
+    if unknown:
+        sys.exit(f"--engine: {unknown} not among the schema's de.engine values {known}")
+    return engines
+
+
 def cohort_config(inputs: dict, lean: bool, engine: str | None, path: Path) -> Path:
     """The bundled config pointed at ``inputs`` (absolute paths), lean and engine applied."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -91,9 +111,11 @@ def base_cohort(args, workdir: Path) -> Path:
     return out
 
 
-def run_cohort(label: str, base: Path, engine: str | None, args, workdir: Path) -> dict:
+def run_cohort(
+    label: str, base: Path, engine: str | None, args, workdir: Path, several: bool
+) -> dict:
     """Prepare one cohort, run the workflow on it, time R DESeq2 on its designs."""
-    name = label if engine is None else f"{label}-{engine}"
+    name = f"{label}-{engine}" if several else label
     here = workdir / name
     if label == "demo":
         inputs = {
@@ -161,6 +183,7 @@ def run_cohort(label: str, base: Path, engine: str | None, args, workdir: Path) 
             row["de_fit_job_cpu_seconds"] = float(fit_jobs.at[job, "cpu_seconds"])
             row["de_fit_job_max_rss_mb"] = float(fit_jobs.at[job, "max_rss_mb"])
         row["cohort"] = name
+        row["engine"] = engine or "pydeseq2"
     jobs.insert(0, "cohort", name)
     return {"summary": summary, "jobs": jobs, "designs": designs}
 
@@ -179,23 +202,24 @@ def r_vs_py(row: dict, budget: float | None) -> dict:
         if status in ("timeout", "failed")
         else status
     )
-    py = row.get("pydeseq2_fit_seconds")
+    py = row.get("fit_seconds")
     r = row.get("r_deseq_elapsed_seconds")
     return {
         "cohort": row["cohort"],
         "design": row["design"],
+        "engine": row["engine"],
         "samples": row["samples"],
         "participants": row["participants"],
         "coefficients": row["coefficients"],
         "genes": row["genes"],
-        "pydeseq2 fit s": py,
+        "fit s": py,
         "de_fit job s": row.get("de_fit_job_seconds"),
         "de_fit job CPU s": row.get("de_fit_job_cpu_seconds"),
         "de_fit job peak RSS MiB": row.get("de_fit_job_max_rss_mb"),
         "R DESeq() s": r_time,
         "R CPU s": row.get("r_deseq_cpu_seconds"),
         "R peak RSS MiB": row.get("r_max_rss_mb"),
-        "R / pydeseq2": round(r / py, 2) if r and py else None,
+        "R / fit": round(r / py, 2) if r and py else None,
         "Spearman stat": _fixed(row.get("spearman_stat"), 5),
         "Jaccard padj<0.05": _fixed(row.get("jaccard_padj05"), 3),
     }
@@ -225,6 +249,7 @@ def render(results: list[dict], args, machine_start: dict, machine_end: dict, co
         agg = per_rule(r["jobs"])
         agg.insert(0, "cohort", r["summary"]["cohort"])
         rules.append(agg)
+    rules = [r for r in rules if len(r)]
     rules_table = pd.concat(rules, ignore_index=True) if rules else pd.DataFrame()
     rules_table = rules_table.rename(
         columns={
@@ -253,7 +278,7 @@ def render(results: list[dict], args, machine_start: dict, machine_end: dict, co
         "",
         markdown_table(rules_table) if len(rules_table) else "(no job finished)",
         "",
-        "#### DE designs: pydeseq2 in the workflow vs R DESeq2 on the same input",
+        "#### DE designs: the workflow's fit (its engine) vs R DESeq2 on the same input",
         "",
         markdown_table(designs) if len(designs) else "(R DESeq2 not run or no design fitted)",
     ]
@@ -267,7 +292,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="demo,140,280,560,1000",
         help="comma-separated: demo and/or sample counts of resampled cohorts",
     )
-    ap.add_argument("--engine", default="pydeseq2", choices=["pydeseq2", "blocks", "both"])
+    ap.add_argument(
+        "--engine",
+        default="config",
+        choices=["config", "pydeseq2", "blocks", "both"],
+        help="DE engine (de.engine); config: as in config.yaml",
+    )
     ap.add_argument(
         "--base",
         default=str(ROOT / "resources" / "demo"),
@@ -309,15 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     for label in labels:
         if label != "demo" and not (label.isdigit() and int(label) > 0):
             sys.exit(f"--sizes: {label!r} is neither 'demo' nor a number of samples")
-    engines: list[str | None] = [None]  # None: the config has no engine choice
-    known = schema_engines()
-    if known is None and args.engine != "pydeseq2":
-        sys.exit(f"--engine {args.engine}: {SCHEMA} has no de.engine yet; use pydeseq2")
-    if known is not None:
-        engines = ["pydeseq2", "blocks"] if args.engine == "both" else [args.engine]
-        unknown = [e for e in engines if e not in known]
-        if unknown:
-            sys.exit(f"--engine: {unknown} not among the schema's de.engine values {known}")
+    engines = resolve_engines(args.engine)
     if not args.no_r:
         from myoclamp.de.rcompare import r_deseq2_available
 
@@ -331,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for label in labels:
         for engine in engines:
-            results.append(run_cohort(label, base, engine, args, workdir))
+            results.append(run_cohort(label, base, engine, args, workdir, len(engines) > 1))
     body = render(results, args, machine_start, machine(), command)
     print(body)
     if args.out:

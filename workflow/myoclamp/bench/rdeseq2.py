@@ -15,7 +15,7 @@ from myoclamp.de.rcompare import R_SCRIPT, compare_results, write_r_inputs
 
 
 def fit_facts(fit) -> dict:
-    """Size and pydeseq2 fit time of a fitted design (its first contrast is the one R runs)."""
+    """Size and fit time of a fitted design (its first contrast is the one R runs)."""
     design = fit.design
     fitted = fit.dds is not None and bool(design.contrasts)
     return {
@@ -27,7 +27,7 @@ def fit_facts(fit) -> dict:
         else 0,
         "coefficients": 0 if design.matrix is None else int(design.matrix.shape[1]),
         "genes": int(fit.dds.n_vars) if fitted else 0,
-        "pydeseq2_fit_seconds": round(float(fit.seconds), 2),
+        "fit_seconds": round(float(fit.seconds), 2),
         "estimable": fitted,
     }
 
