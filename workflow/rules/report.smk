@@ -1,12 +1,6 @@
+from myoclamp.targets import pngs, tables
+
 REPORT_TARGETS = ["results/myoclamp.h5ad", "results/report.html"]
-
-
-def _png(targets):
-    return [t for t in targets if t.endswith(".png")]
-
-
-def _tsv(targets, prefix):
-    return [t for t in targets if t.startswith(prefix) and t.endswith(".tsv")]
 
 
 rule report_h5ad:
@@ -14,8 +8,8 @@ rule report_h5ad:
         qc="results/adata/qc.h5ad",
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
-        enrichment_tables=_tsv(ENRICHMENT_TARGETS, "results/enrichment/"),
-        clinical_tables=_tsv(CLINICAL_TARGETS, "results/clinical/"),
+        enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
+        clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
     output:
         h5ad="results/myoclamp.h5ad",
     log:
@@ -38,14 +32,14 @@ rule report_html:
     input:
         h5ad="results/myoclamp.h5ad",
         qc_samples="results/qc/samples.tsv",
-        qc_figures=_png(QC_TARGETS),
+        qc_figures=pngs(QC_TARGETS),
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
-        de_figures=_png(DE_TARGETS),
-        enrichment_tables=_tsv(ENRICHMENT_TARGETS, "results/enrichment/"),
-        enrichment_figures=_png(ENRICHMENT_TARGETS),
-        clinical_tables=_tsv(CLINICAL_TARGETS, "results/clinical/"),
-        clinical_figures=_png(CLINICAL_TARGETS),
+        de_figures=pngs(DE_TARGETS),
+        enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
+        enrichment_figures=pngs(ENRICHMENT_TARGETS),
+        clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
+        clinical_figures=pngs(CLINICAL_TARGETS),
         manifest=Path(workflow.basedir) / "resources/genesets/manifest.tsv",
     output:
         html=report(
