@@ -9,4 +9,5 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff format --check .
 .venv/bin/snakefmt --check Snakefile workflow/rules
 # pytest's addopts (pyproject.toml) leave out the marked long runs; `-m slow` etc. selects them.
-exec .venv/bin/python -m pytest -n 2 "$@"
+# --dist loadfile: a test module runs in one worker, so its module-scoped workflow run happens once.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
