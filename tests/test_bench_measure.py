@@ -21,7 +21,7 @@ ALLOC = """
 import time
 block = bytearray({mb} * 2**20)
 block[::4096] = b"x" * len(block[::4096])  # touch every page
-time.sleep(1.5)
+time.sleep(3)
 """
 PARENT = """
 import subprocess, sys
