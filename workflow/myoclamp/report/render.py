@@ -121,7 +121,8 @@ def _contrast_block(
     if len(row):
         r = row.iloc[0]
         body += _p(
-            f"{str(r.get('description', '')).capitalize()}. Design <code>{r.get('formula', '')}</code>; "
+            f"{str(r.get('description', '')).capitalize()}. "
+            f"Design <code>{r.get('formula', '')}</code>; "
             f"{r.get('samples', 'NA')} samples of {r.get('participants', 'NA')} participants."
         )
         if str(r.get("estimable", "yes")) == "no":
