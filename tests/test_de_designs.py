@@ -204,3 +204,18 @@ def test_reparametrisation_keeps_the_fit_and_exposes_the_contrast():
     assert list(x2.columns) == ["a", "b", "tested_contrast", "d"]
     with pytest.raises(ValueError, match="non-zero"):
         reparametrise(x, beta, np.zeros(4))
+
+
+def test_full_rank_matrix_drops_aliased_columns_in_formula_order():
+    import numpy as np
+    import pandas as pd
+    from myoclamp.de.designs import full_rank_matrix
+
+    rng = np.random.default_rng(0)
+    meta = pd.DataFrame({"g": ["a", "a", "b", "b", "c", "c"], "x": rng.normal(size=6)})
+    meta["x2"] = 2 * meta["x"]  # aliased with x
+    meta["z"] = 0.0
+    matrix, dropped = full_rank_matrix(meta, "~ g + x + x2 + z")
+    assert list(matrix.columns) == ["Intercept", "g[T.b]", "g[T.c]", "x"]
+    assert sorted(dropped) == ["x2", "z"]
+    assert np.linalg.matrix_rank(matrix.to_numpy()) == matrix.shape[1]

@@ -251,6 +251,9 @@ def _set_levels(meta: pd.DataFrame, column: str, levels: list[str]) -> None:
     meta[column] = pd.Categorical(meta[column].astype(str), categories=levels, ordered=True)
 
 
+RANK_TOL = 1e-9  # a column adds rank when its residual keeps this share of its norm
+
+
 def full_rank_matrix(meta: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, list[str]]:
     """Design matrix of ``formula`` with all-zero and linearly dependent columns dropped.
 
@@ -261,12 +264,17 @@ def full_rank_matrix(meta: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, li
     full = pd.DataFrame(np.asarray(mm, dtype=float), index=meta.index, columns=list(mm.columns))
     dropped = [c for c in full.columns if not full[c].any()]
     kept: list[str] = []
+    basis = np.empty((len(full), 0))  # orthonormal basis of the kept columns
     for col in full.columns:
         if col in dropped:
             continue
-        trial = full[[*kept, col]].to_numpy()
-        if np.linalg.matrix_rank(trial) == len(kept) + 1:
+        x = full[col].to_numpy()
+        r = x - basis @ (basis.T @ x)
+        r -= basis @ (basis.T @ r)  # second pass: Gram-Schmidt kept orthogonal in floating point
+        norm = np.linalg.norm(r)
+        if norm > RANK_TOL * max(1.0, np.linalg.norm(x)):
             kept.append(col)
+            basis = np.column_stack([basis, r / norm])
         else:
             dropped.append(col)
     return full[kept], dropped
