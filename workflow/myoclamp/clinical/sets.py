@@ -19,7 +19,8 @@ import pandas as pd
 from myoclamp.clinical.samples import Covariates
 from myoclamp.clinical.stats import PARTIAL_COLUMNS, bh, partial_spearman
 from myoclamp.enrichment.genesets import CURATED, GeneSets, ranking_table
-from myoclamp.enrichment.prerank import RESULT_COLUMNS, prerank_collections
+from myoclamp.enrichment.pipeline import gsea_table
+from myoclamp.enrichment.prerank import RESULT_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +132,7 @@ def association_gsea(
         ranking = ranking_table(de_like, source=f"clinical genes ({method})")
         if ranking.empty:
             continue
-        result = prerank_collections(
-            pd.Series(ranking["stat"].to_numpy(), index=ranking["key"].to_numpy()),
-            sets,
-            permutations=int(cfg["permutations"]),
-            seed=int(cfg["seed"]),
-            min_size=int(cfg["min_size"]),
-            max_size=int(cfg["max_size"]),
-            curated_min_size=int(cfg["curated_min_size"]),
-            curated=CURATED,
-            weight=float(cfg["weight"]),
-            threads=threads,
-        )
+        result = gsea_table(ranking, sets, cfg, threads)
         result.insert(0, "method", method)
         frames.append(result)
         log.info(
