@@ -80,6 +80,8 @@ def test_snakemake_report_zip(run):
         names = z.namelist()
     assert any(n.endswith("report.html") for n in names)
     assert sum(n.endswith(".png") for n in names) >= 10
+    for table in ("samples.tsv", "summary.tsv", "endpoints.tsv", "treatment.tsv"):
+        assert any(n.endswith(table) for n in names), table
 
 
 @pytest.mark.browser

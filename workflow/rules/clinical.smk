@@ -27,7 +27,11 @@ rule clinical_endpoints:
     input:
         sheets=CLINICAL_SHEETS,
     output:
-        tsv="results/clinical/endpoints.tsv",
+        tsv=report(
+            "results/clinical/endpoints.tsv",
+            caption="../report/clinical_endpoints.rst",
+            category="Clinical",
+        ),
     log:
         "logs/clinical/endpoints.log",
     benchmark:
@@ -46,7 +50,11 @@ rule clinical_genes:
     input:
         adata="results/adata/qc.h5ad",
     output:
-        tsv="results/clinical/genes.tsv",
+        tsv=report(
+            "results/clinical/genes.tsv",
+            caption="../report/clinical_genes.rst",
+            category="Clinical",
+        ),
         meta="results/clinical/meta/genes.json",
     log:
         "logs/clinical/genes.log",
@@ -68,8 +76,16 @@ rule clinical_sets:
         genes="results/clinical/genes.tsv",
         gmt=list(CLINICAL_GMT.values()),
     output:
-        tsv="results/clinical/sets.tsv",
-        gsea="results/clinical/sets_gsea.tsv",
+        tsv=report(
+            "results/clinical/sets.tsv",
+            caption="../report/clinical_sets.rst",
+            category="Clinical",
+        ),
+        gsea=report(
+            "results/clinical/sets_gsea.tsv",
+            caption="../report/clinical_sets_gsea.rst",
+            category="Clinical",
+        ),
         meta="results/clinical/meta/sets.json",
     log:
         "logs/clinical/sets.log",
@@ -92,8 +108,16 @@ rule clinical_change:
         adata="results/adata/qc.h5ad",
         gmt=list(CLINICAL_GMT.values()),
     output:
-        genes="results/clinical/change_genes.tsv",
-        sets="results/clinical/change_sets.tsv",
+        genes=report(
+            "results/clinical/change_genes.tsv",
+            caption="../report/clinical_change_genes.rst",
+            category="Clinical",
+        ),
+        sets=report(
+            "results/clinical/change_sets.tsv",
+            caption="../report/clinical_change_sets.rst",
+            category="Clinical",
+        ),
         meta="results/clinical/meta/change.json",
     log:
         "logs/clinical/change.log",

@@ -45,7 +45,12 @@ rule de_contrast:
     input:
         fit=lambda wc: f"results/de/fits/{DE_CONTRAST_DESIGNS[wc.contrast]}.pkl",
     output:
-        tsv="results/de/{contrast}.tsv",
+        tsv=report(
+            "results/de/{contrast}.tsv",
+            caption="../report/de_table.rst",
+            category="Differential expression",
+            subcategory="{contrast}",
+        ),
         meta="results/de/meta/{contrast}.json",
         volcano=report(
             "results/de/plots/{contrast}/volcano.png",

@@ -24,7 +24,12 @@ rule enrichment_gsea:
         de="results/de/{contrast}.tsv",
         gmt=list(ENRICHMENT_GMT.values()),
     output:
-        tsv="results/enrichment/{contrast}.tsv",
+        tsv=report(
+            "results/enrichment/{contrast}.tsv",
+            caption="../report/enrichment_gsea_table.rst",
+            category="Pathway enrichment",
+            subcategory="{contrast}",
+        ),
     log:
         "logs/enrichment/gsea_{contrast}.log",
     benchmark:
@@ -48,7 +53,12 @@ rule enrichment_ora:
         de="results/de/{contrast}.tsv",
         gmt=list(ENRICHMENT_GMT.values()),
     output:
-        tsv="results/enrichment/{contrast}.ora.tsv",
+        tsv=report(
+            "results/enrichment/{contrast}.ora.tsv",
+            caption="../report/enrichment_ora_table.rst",
+            category="Pathway enrichment",
+            subcategory="{contrast}",
+        ),
     log:
         "logs/enrichment/ora_{contrast}.log",
     benchmark:

@@ -33,7 +33,11 @@ rule qc_tables:
     input:
         adata="results/adata/qc.h5ad",
     output:
-        samples="results/qc/samples.tsv",
+        samples=report(
+            "results/qc/samples.tsv",
+            caption="../report/qc_samples_table.rst",
+            category="QC",
+        ),
         variance="results/qc/variance_explained.tsv",
         variance_by_pc="results/qc/variance_by_pc.tsv",
     log:
