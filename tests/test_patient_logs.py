@@ -18,8 +18,6 @@ columns (age) and codes (sex) cannot be told apart from ordinary numbers and are
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +25,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli import snakemake_cli
 from cohort import demo_config
 from conftest import ROOT
 
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 KEYS = ("participant", "visit", "sample")
 FORMATS = ("{:.6g}", "{:.5g}", "{:.4g}", "{:.6f}", "{:.4f}", "{:.3f}", "{:.2f}", "{:.1f}")
 MIN_DIGITS = 4
@@ -136,19 +134,7 @@ def run_and_scan(tmp_path: Path, *targets: str) -> tuple[list[str], int]:
     assert make_distinctive(clinical) > 100
     found = needles(clinical)
     work = tmp_path / "work"
-    cmd = [
-        str(SNAKEMAKE),
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--directory",
-        str(work),
-        "--cores",
-        "2",
-        *targets,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    res = snakemake_cli(work, config, *targets, timeout=3600)
     assert res.returncode == 0, res.stderr[-4000:]
     files = log_files(work)
     texts = {str(p.relative_to(work)): p.read_text(errors="replace") for p in files}

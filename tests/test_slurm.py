@@ -10,17 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from cli import snakemake_command
 from cohort import demo_config
 from conftest import ROOT
 from test_workflow_determinism import compare_runs, run
 
 pytestmark = pytest.mark.slurm
 
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SCRIPT = ROOT / "scripts" / "slurm.sh"
 #: the whole demo workflow on SLURM; a bound on a hang (see ../shared/notes/slurm.md)
 TIMEOUT_S = 3600
@@ -54,22 +52,9 @@ def test_demo_workflow_on_slurm_equals_a_local_run(cluster, tmp_path):
     config = demo_config(tmp_path / "in", seed=7, n_participants=12, n_genes=600)
     local, cluster_dir = tmp_path / "local", tmp_path / "slurm"
     run(local, config, *TARGETS)
-    cmd = [
-        "timeout",
-        "-k",
-        "10",
-        str(TIMEOUT_S),
-        str(SNAKEMAKE),
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--directory",
-        str(cluster_dir),
-        "--profile",
-        str(ROOT / "profiles" / "slurm"),
-        *TARGETS,
-    ]
+    profile = ("--profile", str(ROOT / "profiles" / "slurm"))
+    cmd = ["timeout", "-k", "10", str(TIMEOUT_S),
+           *snakemake_command(cluster_dir, config, *profile, *TARGETS, cores=None)]  # fmt: skip
     res = subprocess.run(cmd, capture_output=True, text=True)
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-5000:]

@@ -8,18 +8,16 @@ through the whole ``rule all``, whatever it holds (minutes).
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
+from cli import snakemake_cli
 from cohort import demo_config, write_cohort
-from conftest import ROOT
 from scipy import sparse
 
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 #: compared files: tables byte for byte, AnnData by content
 TABLES = ("*.tsv", "*.tsv.gz", "*.csv")
 
@@ -28,19 +26,7 @@ def run(
     workdir: Path, configfile: Path, *targets: str, cores: int = 2
 ) -> subprocess.CompletedProcess:
     """Run the workflow's CLI for ``targets`` (default target if none); fail with its log."""
-    cmd = [
-        str(SNAKEMAKE),
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(configfile),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(cores),
-        *targets,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    res = snakemake_cli(workdir, configfile, *targets, cores=cores, timeout=3600)
     assert res.returncode == 0, res.stderr[-4000:]
     return res
 

@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
 import numpy as np
 import pytest
 import yaml
+from cli import snakemake_cli
 from cohort import cohort_tables
 from conftest import GSE, ROOT
 from scipy import sparse
-
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
 def run_workflow(
     workdir: Path, configfile: Path, *targets: str, extra: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
-    cmd = [
-        str(SNAKEMAKE),
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "1",
-        "--directory",
-        str(workdir),
-        *extra,
-        *targets,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    """The workflow's CLI on one core for ``targets``."""
+    return snakemake_cli(workdir, configfile, *extra, *targets, cores=1)
 
 
 @pytest.mark.parametrize("fmt", ["matrix", "featurecounts", "nfcore"])

@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +19,9 @@ from pathlib import Path
 import anndata as ad
 import numpy as np
 import pytest
+from cli import snakemake_cli, snakemake_command
 from cohort import cohort_tables, write_cohort
-from conftest import ROOT
 
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 STAGES = ["ingest", "qc", "de", "enrichment", "clinical", "report"]
 ADATA = "results/adata/counts.h5ad"
 
@@ -36,19 +34,7 @@ def snakemake(
     timeout: int = 600,
 ) -> subprocess.CompletedProcess:
     """Run the workflow's CLI in ``workdir`` (2 cores) and capture its output."""
-    cmd = [
-        str(SNAKEMAKE),
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(configfile),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    return snakemake_cli(workdir, configfile, *args, env=env, timeout=timeout)
 
 
 @dataclass
@@ -274,18 +260,7 @@ def run_and_kill(workdir: Path, config: Path, when: str, sig: signal.Signals) ->
         MYOCLAMP_TEST_PAUSE=when,
         MYOCLAMP_TEST_SIGNAL=str(flag),
     )
-    cmd = [
-        str(SNAKEMAKE),
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "1",
-        ADATA,
-    ]
+    cmd = snakemake_command(workdir, config, ADATA, cores=1)
     log = workdir.parent / "killed_run.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
