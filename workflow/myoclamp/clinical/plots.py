@@ -13,25 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from myoclamp.io import atomic_path
+from myoclamp.figures import placeholder, save_png
 
 ARM_COLOURS = ("#4477AA", "#EE6677")
-
-
-def save(fig: plt.Figure, path: str | Path) -> None:
-    """Write a PNG atomically and close the figure."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    plt.close(fig)
-
-
-def placeholder(path: str | Path, title: str, text: str) -> None:
-    """A figure that says why there is nothing to plot."""
-    fig, ax = plt.subplots(figsize=(6, 2.5))
-    ax.axis("off")
-    ax.set_title(title)
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10)
-    save(fig, path)
 
 
 def scatter_panels(
@@ -81,4 +65,4 @@ def scatter_panels(
     axes.flat[0].legend(fontsize=7, frameon=False, title="arm", title_fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    save(fig, path)
+    save_png(fig, path)

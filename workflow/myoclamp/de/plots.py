@@ -12,27 +12,11 @@ import numpy as np
 import pandas as pd
 from pydeseq2.preprocessing import deseq2_norm
 
-from myoclamp.io import atomic_path
+from myoclamp.figures import placeholder, save_png
 
 SIG_COLOUR = "#c0392b"
 GREY = "#9aa0a6"
 ARM_COLOURS = ("#2c7fb8", "#d95f0e")
-
-
-def save(fig: plt.Figure, path: str | Path) -> None:
-    """Save a figure atomically and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-
-
-def placeholder(path: str | Path, title: str, text: str) -> None:
-    """A figure that says why there is nothing to plot (e.g. a contrast that is not estimable)."""
-    fig, ax = plt.subplots(figsize=(6, 2.5))
-    ax.axis("off")
-    ax.set_title(title)
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10)
-    save(fig, path)
 
 
 def _goi_rows(table: pd.DataFrame, genes: list[str]) -> pd.DataFrame:
@@ -73,7 +57,7 @@ def volcano(
     ax.axvline(0, c="k", lw=0.5)
     ax.set(xlabel="log2 fold change (MLE)", ylabel="-log10 p-value", title=title)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    save(fig, path)
+    save_png(fig, path)
 
 
 def ma_plot(
@@ -102,7 +86,7 @@ def ma_plot(
     which = "shrunk" if column.endswith("shrunk") else "MLE"
     ax.set(xlabel="mean of normalised counts", ylabel=f"log2 fold change ({which})", title=title)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
-    save(fig, path)
+    save_png(fig, path)
 
 
 def pvalue_histogram(table: pd.DataFrame, path: str | Path, *, title: str) -> None:
@@ -114,7 +98,7 @@ def pvalue_histogram(table: pd.DataFrame, path: str | Path, *, title: str) -> No
         ax.axhline(len(p) / 40, c="k", lw=0.7, ls="--", label="uniform (no signal)")
         ax.legend(fontsize=8, frameon=False)
     ax.set(xlabel="p-value", ylabel="genes", title=f"{title} ({len(p)} genes)")
-    save(fig, path)
+    save_png(fig, path)
 
 
 def forest(table: pd.DataFrame, path: str | Path, *, title: str, genes: list[str]) -> None:
@@ -132,7 +116,7 @@ def forest(table: pd.DataFrame, path: str | Path, *, title: str, genes: list[str
     ax.axvline(0, c=GREY, lw=0.8)
     ax.set_yticks(y, rows["symbol"])
     ax.set(xlabel="log2 fold change, 95 % CI (red: padj < 0.05)", title=title)
-    save(fig, path)
+    save_png(fig, path)
 
 
 def normalised_log_counts(counts: pd.DataFrame) -> pd.DataFrame:
@@ -188,7 +172,7 @@ def genes_of_interest_panel(
         ax.axis("off")
     axes.flat[0].set_ylabel("log2(normalised count + 1)", fontsize=7)
     axes.flat[0].legend(fontsize=7, frameon=False)
-    save(fig, path)
+    save_png(fig, path)
 
 
 def _state_order(obs: pd.DataFrame) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from myoclamp.enrichment.prerank import rank_genes, running_sum
-from myoclamp.io import atomic_path
+from myoclamp.figures import save_png
 
 
 def top_sets(table: pd.DataFrame, n: int = 20) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def dot_plot(
         fig.colorbar(pts, ax=ax, label="-log10 FDR", shrink=0.6)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path, dpi=110)
 
 
 def running_sum_plot(
@@ -97,10 +97,4 @@ def running_sum_plot(
     )
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    _save(fig, path)
-
-
-def _save(fig: plt.Figure, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path, dpi=110)
