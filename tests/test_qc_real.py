@@ -10,47 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import anndata as ad
-import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from conftest import ROOT
+from myoclamp.config import validated
+from myoclamp.ingest.build import build_anndata
 from myoclamp.qc.run import run_qc
 
 GSE = Path(__file__).resolve().parents[2] / "shared" / "data" / "gse202295"
-MITO = ["COX1", "COX2", "COX3", "ND1", "ND2", "ND3", "ND4", "ND4L", "ND5", "ND6", "CYTB",
-        "ATP6", "ATP8", "RNR1", "RNR2"]  # fmt: skip
 
 
 def gse_adata() -> ad.AnnData:
-    """GSE202295 in the contract shape: participant = id, visit = time, arm = group."""
-    counts = pd.read_csv(GSE / "counts.csv.gz", index_col=0)
-    counts = counts.groupby(level=0).sum()  # a few symbols occur twice
-    sheet = pd.read_csv(GSE / "samples.csv", dtype=str).set_index("seq_sample_id")
-    counts = counts[sheet.index]
-    sym = counts.index.astype(str)
-    bare = sym.str.upper().str.replace("^MT-", "", regex=True)
-    var = pd.DataFrame(
-        {
-            "gene_id": "",
-            "symbol": sym,
-            "mito": bare.isin(MITO),
-            "mito_rrna": bare.isin(["RNR1", "RNR2"]),
-            "ribo": sym.str.match(r"^RP[LS]\d"),
-        },
-        index=sym,
-    )
-    obs = pd.DataFrame(
-        {
-            "participant": sheet["id"],
-            "arm": pd.Categorical(sheet["group"], ["NGT", "T2D"], ordered=True),
-            "visit": pd.Categorical(sheet["time"], ["basal", "post", "rec"], ordered=True),
-            "sex": "M",
-            "excluded": False,
-            "exclusion_reason": "",
-        },
-        index=sheet.index,
-    )
-    adata = ad.AnnData(X=counts.T.to_numpy(dtype=np.int64), obs=obs, var=var)
-    adata.uns["levels"] = {"sex": {"female": "F", "male": "M"}}
+    """GSE202295 read by the real ingest stage through configs/gse202295.yaml."""
+    config = yaml.safe_load((ROOT / "configs" / "gse202295.yaml").read_text())
+    config["inputs"].update(counts=str(GSE / "counts.csv.gz"), samples=str(GSE / "samples.csv"))
+    adata = build_anndata(validated(config))
+    adata.obs["sex"] = "M"  # the study enrolled men only; its sheet has no sex column
     return adata
 
 

@@ -9,46 +9,22 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
+from myoclamp.config import load_config
 from myoclamp.demo.generate import generate
+from myoclamp.ingest.build import build_anndata
 from myoclamp.qc import steps
 from myoclamp.qc.run import run_qc, samples_table
 from myoclamp.qc.settings import QCSettings
 
-MITO = ["COX1", "COX2", "COX3", "ND1", "ND2", "ND3", "ND4", "ND4L", "ND5", "ND6", "CYTB",
-        "ATP6", "ATP8", "RNR1", "RNR2"]  # fmt: skip
-
 
 def contract_adata(directory: Path) -> ad.AnnData:
-    """The demo files as a counts object in the contract shape (without the ingest stage)."""
-    counts = pd.read_csv(directory / "counts.tsv.gz", sep="\t", index_col=0)
-    sheet = pd.read_csv(directory / "samples.tsv", sep="\t", dtype=str).set_index("sample")
-    clinical = pd.read_csv(directory / "clinical.tsv", sep="\t", dtype={"participant": str})
-    sex = clinical.drop_duplicates("participant").set_index("participant")["sex"]
-    counts = counts[sheet.index]
-    sym = counts.index.astype(str)
-    bare = sym.str.upper().str.replace("^MT-", "", regex=True)
-    var = pd.DataFrame(
-        {
-            "gene_id": "",
-            "symbol": sym,
-            "mito": bare.isin(MITO),
-            "mito_rrna": bare.isin(["RNR1", "RNR2"]),
-            "ribo": sym.str.match(r"^RP[LS]\d"),
-        },
-        index=sym,
-    )
-    obs = sheet.copy()
-    obs["sex"] = sex.reindex(obs["participant"]).to_numpy()
-    levels = {"arm": ["placebo", "anakinra"], "visit": ["baseline", "week13"],
-              "clamp": ["basal", "insulin"]}  # fmt: skip
-    for col, lv in levels.items():
-        obs[col] = pd.Categorical(obs[col], lv, ordered=True)
-    obs["site"] = pd.Categorical(obs["site"])
-    obs["excluded"] = False
-    obs["exclusion_reason"] = ""
-    adata = ad.AnnData(X=counts.T.to_numpy(dtype=np.int64), obs=obs, var=var)
-    adata.uns["levels"] = {"sex": {"female": "F", "male": "M"}}
-    return adata
+    """The demo files read by the real ingest stage (the bundled config pointed at them)."""
+    config = load_config(ROOT / "config.yaml")
+    for key, name in (("counts", "counts.tsv.gz"), ("samples", "samples.tsv"),
+                      ("clinical", "clinical.tsv")):  # fmt: skip
+        config["inputs"][key] = str(directory / name)
+    return build_anndata(config)
 
 
 def planted(directory: Path) -> list[str]:
