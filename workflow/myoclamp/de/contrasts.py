@@ -19,6 +19,8 @@ from pydeseq2.ds import DeseqStats
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
+from myoclamp.de.engine import BlockInference
+
 log = logging.getLogger(__name__)
 
 Z95 = float(norm.ppf(0.975))
@@ -108,11 +110,43 @@ def contrast_results(
 
 
 def shrink_contrast(stats: DeseqStats, contrast: np.ndarray) -> tuple[pd.Series, pd.Series]:
-    """Shrunk log2FC and SE of ``contrast`` via reparametrisation (see module docstring)."""
+    """Shrunk log2FC and SE of ``contrast`` via reparametrisation (see module docstring).
+
+    With the block engine the MAP fit runs batched (:meth:`BlockInference.shrink_lfc`), otherwise
+    through pydeseq2's per-gene ``lfc_shrink``.
+    """
     matrix, lfc = reparametrise(stats.design_matrix, stats.LFC, contrast)
     stats.design_matrix = matrix
     stats.LFC = lfc
+    if isinstance(stats.inference, BlockInference):
+        return _shrink_batched(stats)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         stats.lfc_shrink(coeff=CONTRAST_COLUMN)
     return stats.LFC[CONTRAST_COLUMN] / np.log(2), stats.SE / np.log(2)
+
+
+def _shrink_batched(stats: DeseqStats) -> tuple[pd.Series, pd.Series]:
+    """``lfc_shrink(coeff=CONTRAST_COLUMN)`` as pydeseq2 does it, the MAP fit by the engine."""
+    k = stats.LFC.columns.get_loc(CONTRAST_COLUMN)
+    prior_scale = float(np.minimum(np.sqrt(stats._fit_prior_var(coeff_idx=k)), 1.0))
+    dds = stats.dds
+    nz = dds.non_zero_idx
+    shrunk, se, _ = stats.inference.shrink_lfc(
+        design_matrix=stats.design_matrix.to_numpy(dtype=float),
+        counts=np.asarray(dds.X[:, nz], dtype=float),
+        size=1.0 / dds.var["dispersions"].to_numpy()[nz],
+        offset=np.log(dds.obs["size_factors"].to_numpy()),
+        beta_init=np.nan_to_num(stats.LFC.to_numpy()[nz]),
+        shrink_index=k,
+        prior_scale=prior_scale,
+    )
+    lfc = stats.LFC[CONTRAST_COLUMN].copy()
+    out_se = stats.SE.copy()
+    valid = np.isfinite(shrunk) & np.isfinite(se)
+    if (~valid).any():  # as pydeseq2: such genes keep their MLE and its SE
+        log.warning("%d gene(s) had non-finite shrunk LFC or SE; kept their MLE", (~valid).sum())
+    genes = dds.var_names[nz][valid]
+    lfc.loc[genes] = shrunk[valid]
+    out_se.loc[genes] = se[valid]
+    return lfc / np.log(2), out_se / np.log(2)

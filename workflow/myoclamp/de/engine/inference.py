@@ -2,9 +2,9 @@
 
 pydeseq2's ``DeseqDataSet`` and ``DeseqStats`` call their expensive per-gene routines through an
 ``Inference`` object. This one answers ``lin_reg_mu``, ``irls``, ``alpha_mle`` and ``wald_test``
-for batches of genes with the block (Schur complement) or dense algebra of
+(and, through :meth:`BlockInference.shrink_lfc`, the apeGLM-type shrinkage) for batches of genes with the block (Schur complement) or dense algebra of
 :mod:`myoclamp.de.engine.linalg`; everything else (size factors, rough and moment dispersions,
-trend, prior, Cook's distances, outlier replacement and refit, shrinkage) stays pydeseq2's.
+trend, prior, Cook's distances, outlier replacement and refit, shrinkage prior) stays pydeseq2's.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from myoclamp.de.engine.dispersion import DispersionProblem, fit_dispersions
 from myoclamp.de.engine.irls import RIDGE, irls_batch
 from myoclamp.de.engine.linalg import BlockSystem, DenseSystem, make_system
+from myoclamp.de.engine.shrink import shrink_batch
 
 DEFAULT_BATCH = 512
 
@@ -204,6 +205,36 @@ class BlockInference(DefaultInference):
         stat = ((lfc - lfc_null) @ c) / se
         pval = 2 * norm.sf(np.abs(stat))
         return pval, stat, se
+
+    def shrink_lfc(
+        self,
+        design_matrix: np.ndarray,
+        counts: np.ndarray,
+        size: np.ndarray,
+        offset: np.ndarray,
+        beta_init: np.ndarray,
+        shrink_index: int,
+        prior_scale: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """MAP coefficient ``shrink_index`` of pydeseq2's ``nbinomGLM`` for every gene.
+
+        ``counts`` is samples x genes, ``beta_init`` genes x p (the MLE; natural log). Returns the
+        shrunk coefficient, its SE (both natural log) and convergence flags, per gene; pydeseq2
+        returns every coefficient and a p x p inverse Hessian per gene, which is not needed here.
+        """
+        system = self.system(design_matrix)
+        y = np.asarray(counts, dtype=float).T
+        size = np.asarray(size, dtype=float)
+        start = np.asarray(beta_init, dtype=float)
+
+        def run(b: slice):
+            return shrink_batch(system, y[b], size[b], offset, start[b], shrink_index, prior_scale)
+
+        res = self._map(run, y.shape[0])
+        beta = np.concatenate([r.beta[:, shrink_index] for r in res])
+        se = np.concatenate([r.se for r in res])
+        conv = np.concatenate([r.converged for r in res])
+        return beta, se, conv
 
 
 __all__ = ["RIDGE", "BlockInference"]

@@ -27,8 +27,11 @@ class Factor(Protocol):
 
 
 def _ridge_vector(ridge: float | np.ndarray, p: int) -> np.ndarray:
+    """The ridge as a (p,) vector, or (G, p) when it differs between genes."""
     r = np.asarray(ridge, dtype=float)
-    return np.full(p, float(r)) if r.ndim == 0 else r.reshape(p)
+    if r.ndim == 0:
+        return np.full(p, float(r))
+    return r if r.ndim == 2 else r.reshape(p)
 
 
 class _QR:
@@ -63,6 +66,7 @@ class DenseSystem(_QR):
         return beta @ self.x.T
 
     def factor(self, w: np.ndarray, ridge: float | np.ndarray = 0.0) -> DenseFactor:
+        """Factor of ``X'WX + diag(ridge)``; ``ridge`` scalar, (p,) or per gene (G, p)."""
         m = (w @ self._xx).reshape(-1, self.p, self.p)
         idx = np.arange(self.p)
         m[:, idx, idx] += _ridge_vector(ridge, self.p)
@@ -128,12 +132,12 @@ class BlockSystem(_QR):
         r = _ridge_vector(ridge, self.p)
         b = self.b
         g, k, m = w.shape[0], b.k, b.m
-        d = self._segsum(w) + r[b.block_cols]
+        d = self._segsum(w) + r[..., b.block_cols]
         wa = (w.T[:, :, None] * self.a[:, None, :]).reshape(self.n, g * k)
         e = np.asarray(self._zt @ wa).reshape(m, g, k).transpose(1, 0, 2)
         f = (w @ self._aa).reshape(-1, k, k)
         idx = np.arange(k)
-        f[:, idx, idx] += r[b.dense_cols]
+        f[:, idx, idx] += r[..., b.dense_cols]
         ed = e / d[:, :, None]
         s = f - np.einsum("gma,gmb->gab", ed, e, optimize=True)
         return BlockFactor(self, d, e, ed, s)
