@@ -2,9 +2,10 @@
 
 pydeseq2's ``DeseqDataSet`` and ``DeseqStats`` call their expensive per-gene routines through an
 ``Inference`` object. This one answers ``lin_reg_mu``, ``irls``, ``alpha_mle`` and ``wald_test``
-(and, through :meth:`BlockInference.shrink_lfc`, the apeGLM-type shrinkage) for batches of genes with the block (Schur complement) or dense algebra of
-:mod:`myoclamp.de.engine.linalg`; everything else (size factors, rough and moment dispersions,
-trend, prior, Cook's distances, outlier replacement and refit, shrinkage prior) stays pydeseq2's.
+(and, through :meth:`BlockInference.shrink_lfc`, the apeGLM-type shrinkage) for batches of genes
+with the block (Schur complement) or dense algebra of :mod:`myoclamp.de.engine.linalg`; everything
+else (size factors, rough and moment dispersions, trend, prior, Cook's distances, outlier
+replacement and refit, the shrinkage prior's scale) stays pydeseq2's.
 """
 
 from __future__ import annotations
