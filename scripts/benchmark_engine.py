@@ -1,215 +1,273 @@
-"""Time and peak memory of the DE fit with pydeseq2 and with the block engine, per design.
+"""Time and peak memory of the DE fit and shrinkage per design: pydeseq2, block engine, R DESeq2.
 
-Each (design, engine) runs in its own subprocess; its peak RSS is read from ``getrusage`` in the
-child (its own peak; pydeseq2's joblib workers reported separately). Designs: the real GSE202295
-counts (``~ id + time`` and the nested ``~ group + group:idn + group:time``) and a resampled
-1,000-sample cohort with ~345 participants (``~ id + time``). pydeseq2 cannot fit the 1,000-sample
-cohort in reasonable time: it is timed on a random sample of genes and its time extrapolated
-linearly in the number of genes (its per-gene cost does not depend on the other genes); the table
-says so (column ``extrapolated``).
+Designs, built by the workflow's own code (``myoclamp.bench.engine_designs``):
 
-    .venv/bin/python scripts/benchmark_engine.py                 # every design, both engines
-    .venv/bin/python scripts/benchmark_engine.py --designs real_id_time --engines blocks
+- ``demo``: every design the workflow fits on the cohort of ``--config`` (``config.yaml``: the
+  bundled demo; ``treatment``, ``insulin``, ``insulin_groups``), ingested in memory as the
+  ``ingest`` rule does, filtered as ``fit_design`` does;
+- ``real``: GSE202295 ``~ id + time`` (``real_id_time``) and the nested
+  ``~ group + group:idn + group:time`` (``real_nested``);
+- ``resampled``: the demo resampled to ``--resample-size`` samples (``myoclamp.bench.resample``,
+  seed ``--seed``), with the workflow's designs (one block column per participant).
+
+Each (design, engine) runs in its own process (``--child``) within ``--budget`` seconds: the fit
+(``fit_design``; 2 CPUs, BLAS single-threaded) and the first contrast's results and shrinkage
+(``contrast_results``). pydeseq2 on designs with more than ``--large-samples`` samples fits a
+random sample of ``--pydeseq2-genes-large`` genes and is extrapolated (flagged); the block engine
+then also fits the same sample, for agreement and a measured speed-up. R DESeq2
+(``scripts/r_deseq2.R``) runs on the same filtered counts, design matrix and first contrast
+within ``--r-budget`` seconds. The Markdown tables (time, memory, speed-ups, agreement, issue 10's
+targets, the machine and the load average around each run) are printed, and written with
+``--out`` (section ``--section`` of that file) and ``--json``.
+
+    .venv/bin/python scripts/benchmark_engine.py                  # everything (hours)
+    .venv/bin/python scripts/benchmark_engine.py --designs real --engines blocks --no-r
+    .venv/bin/python scripts/benchmark_engine.py --demo-participants 8 --demo-genes 600 \\
+        --resample-size 40 --large-samples 20 --pydeseq2-genes-large 50 --designs demo,resampled
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
-import os
-import resource
-import subprocess
+import shlex
 import sys
-import time
-import warnings
+import tempfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow"))
+
+from myoclamp.bench import engine_designs as ed  # noqa: E402
+from myoclamp.bench.engine import (  # noqa: E402
+    BLOCKS_ON_SAMPLE,
+    ENGINES,
+    child_command,
+    child_main,
+    run_child,
+    run_r,
+)
+from myoclamp.bench.engine_report import (  # noqa: E402
+    agreement_rows,
+    render,
+    speedups,
+    target_rows,
+)
+from myoclamp.bench.measure import machine  # noqa: E402
+from myoclamp.bench.report import write_section  # noqa: E402
+from myoclamp.de.designs import full_rank_matrix  # noqa: E402
+from myoclamp.io import atomic_path  # noqa: E402
+
 GSE = ROOT.parent / "shared" / "data" / "gse202295"
-DESIGNS = {
-    "real_id_time": ("real", "~ id + time"),
-    "real_nested": ("real", "~ group + group:idn + group:time"),
-    "resampled_1000_id_time": ("resampled", "~ id + time"),
-}
+SOURCES = ("demo", "real", "resampled")
 
 
-def load_real(min_count: int = 10, min_samples: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """GSE202295 counts (samples x genes, filtered as the DE stage does) and the sample sheet."""
-    counts = pd.read_csv(GSE / "counts.csv.gz", index_col=0).T
-    sheet = pd.read_csv(GSE / "samples.csv", dtype=str).set_index("seq_sample_id")
-    counts = counts.loc[sheet.index].round().astype(np.int64)
-    counts = counts.loc[:, (counts >= min_count).sum(axis=0) >= min_samples]
-    counts = counts.loc[:, ~counts.columns.duplicated()]
-    sheet["idn"] = _number_within(sheet)
-    return counts, sheet
+def load_real(min_count: int = 10, min_samples: int = 10):
+    """GSE202295 counts and sheet (``myoclamp.bench.engine_designs.load_real`` on ``GSE``)."""
+    return ed.load_real(GSE, min_count, min_samples)
 
 
-def _number_within(sheet: pd.DataFrame) -> pd.Series:
-    out = pd.Series(index=sheet.index, dtype=object)
-    for _, grp in sheet.groupby("group"):
-        rank = {p: i for i, p in enumerate(sorted(grp["id"].unique()))}
-        out[grp.index] = [f"{rank[p]:03d}" for p in grp["id"]]
-    return out
+def design_matrix(sheet, formula: str):
+    """The workflow's full-rank design matrix of ``formula`` (``full_rank_matrix``)."""
+    return full_rank_matrix(sheet, formula)[0]
 
 
-def resample_cohort(
-    counts: pd.DataFrame, sheet: pd.DataFrame, n_samples: int = 1000, seed: int = 1
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """~``n_samples`` samples: real participants drawn with replacement as new participants,
-    each sample's counts binomially thinned (p = 0.9) so no two samples are identical."""
-    rng = np.random.default_rng(seed)
-    people = sheet["id"].unique()
-    rows, blocks, new_ids = [], [], []
-    while len(rows) < n_samples:
-        p = rng.choice(people)
-        samples = sheet.index[sheet["id"] == p]
-        pid = f"R{len(new_ids) + 1:04d}"
-        new_ids.append(pid)
-        rows.extend(samples)
-        blocks.extend([pid] * len(samples))
-    names = [f"S{i:05d}" for i in range(len(rows))]
-    x = rng.binomial(counts.loc[rows].to_numpy(), 0.9)
-    new_counts = pd.DataFrame(x, index=names, columns=counts.columns)
-    new_sheet = pd.DataFrame(
-        {"id": blocks, "time": sheet.loc[rows, "time"].to_numpy(), "group": "x"}, index=names
-    )
-    keep = (new_counts >= 10).sum(axis=0) >= 10
-    return new_counts.loc[:, keep], new_sheet
-
-
-def design_matrix(sheet: pd.DataFrame, formula: str) -> pd.DataFrame:
-    """Full-rank design matrix (all-zero and dependent columns dropped), as the DE stage does."""
-    from formulaic import model_matrix
-
-    mm = model_matrix(formula, sheet)
-    full = pd.DataFrame(np.asarray(mm, dtype=float), index=sheet.index, columns=list(mm.columns))
-    full = full.loc[:, full.any(axis=0)]
-    kept: list[str] = []
-    for col in full.columns:
-        if np.linalg.matrix_rank(full[[*kept, col]].to_numpy()) == len(kept) + 1:
-            kept.append(col)
-    return full[kept]
-
-
-def dataset(name: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Counts, sheet and design matrix of a benchmark design."""
-    source, formula = DESIGNS[name]
-    counts, sheet = load_real()
-    if source == "resampled":
-        counts, sheet = resample_cohort(counts, sheet)
-    return counts, sheet, design_matrix(sheet, formula)
-
-
-def child(name: str, engine: str, n_genes: int | None, n_cpus: int, batch: int) -> dict:
-    """Fit one design with one engine in this process; timings in seconds."""
-    sys.path.insert(0, str(ROOT / "workflow"))
-    from myoclamp.de.engine import fit_deseq
-    from pydeseq2.dds import DeseqDataSet
-    from pydeseq2.default_inference import DefaultInference
-    from threadpoolctl import threadpool_limits
-
-    warnings.simplefilter("ignore")
-    counts, sheet, x = dataset(name)
-    total_genes = counts.shape[1]
-    if n_genes and n_genes < total_genes:
-        pick = np.sort(np.random.default_rng(7).choice(total_genes, n_genes, replace=False))
-        counts = counts.iloc[:, pick]
-    start = time.perf_counter()
-    if engine == "pydeseq2":
-        with threadpool_limits(limits=1):
-            dds = DeseqDataSet(
-                counts=counts,
-                metadata=sheet,
-                design=x,
-                inference=DefaultInference(n_cpus=n_cpus),
-                quiet=True,
-            )
-            dds.deseq2()
-    else:
-        dds = fit_deseq(counts, x, metadata=sheet, n_cpus=n_cpus, batch_size=batch)
-    seconds = time.perf_counter() - start
-    fitted = counts.shape[1]
-    return {
-        "design": name,
-        "engine": engine,
-        "samples": int(x.shape[0]),
-        "columns": int(x.shape[1]),
-        "genes_total": int(total_genes),
-        "genes_fitted": int(fitted),
-        "seconds": round(seconds, 2),
-        "seconds_all_genes": round(seconds * total_genes / fitted, 1),
-        "extrapolated": bool(fitted < total_genes),
-        "algebra": dds.inference.system(x.to_numpy()).kind if engine == "blocks" else "dense",
-        "load_before": os.getloadavg()[0],
-        # peak RSS of this process, and of the largest joblib worker it started (pydeseq2)
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "worker_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
-    }
-
-
-def run_child(args: list[str]) -> dict:
-    """Run ``--child`` in a fresh subprocess (so its peak RSS is its own)."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"benchmark child {args} failed:\n{proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["uptime_load_after"] = os.getloadavg()[0]
-    return out
-
-
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--designs", default=",".join(DESIGNS))
-    ap.add_argument("--engines", default="pydeseq2,blocks")
-    ap.add_argument("--n-cpus", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=512)
     ap.add_argument(
-        "--pydeseq2-genes-large",
+        "--designs",
+        default="all",
+        help="comma-separated: all, demo, real, resampled, or design names (demo_treatment, "
+        "real_id_time, resampled_1000_insulin, ...)",
+    )
+    ap.add_argument("--engines", default="pydeseq2,blocks,R", help="any of pydeseq2,blocks,R")
+    ap.add_argument("--no-r", action="store_true", help="skip R DESeq2")
+    ap.add_argument("--n-cpus", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=512, help="block engine's gene batch")
+    ap.add_argument("--budget", type=float, default=3600, help="seconds per Python fit process")
+    ap.add_argument("--r-budget", type=float, default=1200, help="seconds per R DESeq2 run")
+    ap.add_argument(
+        "--large-samples",
         type=int,
-        default=60,
-        help="genes pydeseq2 fits on designs with more than 500 samples (then extrapolated)",
+        default=500,
+        help="designs with more samples are large (pydeseq2 on a gene sample)",
+    )
+    ap.add_argument(
+        "--pydeseq2-genes-large", type=int, default=60, help="genes pydeseq2 fits on large designs"
     )
     ap.add_argument(
         "--pydeseq2-genes-small",
         type=int,
         default=0,
-        help="genes pydeseq2 fits on designs with at most 500 samples (0: all; else extrapolated)",
+        help="genes pydeseq2 fits on the other designs (0: all)",
     )
-    ap.add_argument("--genes", type=int, default=0, help="fit only this many genes (0: all)")
-    ap.add_argument("--out", default="", help="also write the table as TSV here")
-    ap.add_argument("--child", nargs=5, metavar=("DESIGN", "ENGINE", "GENES", "CPUS", "BATCH"))
-    a = ap.parse_args()
-    if a.child:
-        d, e, g, c, b = a.child
-        print(json.dumps(child(d, e, int(g) or None, int(c), int(b))))
-        return
-    rows = []
-    for name in a.designs.split(","):
-        for engine in a.engines.split(","):
-            genes = a.genes
-            if engine == "pydeseq2":
-                large = DESIGNS[name][0] == "resampled"
-                genes = (a.pydeseq2_genes_large if large else a.pydeseq2_genes_small) or genes
-            row = run_child([name, engine, str(genes), str(a.n_cpus), str(a.batch_size)])
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    table = pd.DataFrame(rows)
-    if len(table):
-        wide = table.pivot(index="design", columns="engine", values="seconds_all_genes")
-        if {"pydeseq2", "blocks"} <= set(wide.columns):
-            table["speedup_vs_pydeseq2"] = table["design"].map(wide["pydeseq2"] / wide["blocks"])
-    print(table.to_string(index=False))
-    if a.out:
-        sys.path.insert(0, str(ROOT / "workflow"))
-        from myoclamp.io import write_tsv
+    ap.add_argument("--genes", type=int, default=0, help="try-outs: every design on this many")
+    ap.add_argument("--config", default=str(ROOT / "config.yaml"), help="the demo cohort's config")
+    ap.add_argument("--gse", default=str(GSE), help="the GSE202295 folder")
+    ap.add_argument("--resample-size", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=1, help="seed of the resampling")
+    ap.add_argument(
+        "--demo-participants",
+        type=int,
+        default=0,
+        help="try-outs: generate a demo of this many participants instead of --config's cohort",
+    )
+    ap.add_argument("--demo-genes", type=int, default=0, help="genes of the generated demo")
+    ap.add_argument("--workdir", default="", help="inputs, results, logs (default: new /tmp dir)")
+    ap.add_argument("--out", default="", help="write the tables as section --section of this file")
+    ap.add_argument("--section", default="engine", help="section replaced (or appended) in --out")
+    ap.add_argument("--json", default="", help="also write every figure as JSON here")
+    ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in (*ENGINES, "R")]
+    if unknown:
+        ap.error(f"--engines: unknown {unknown}; use pydeseq2, blocks, R")
+    args.engine_list = [e for e in engines if not (args.no_r and e == "R")]
+    args.items = [d.strip() for d in args.designs.split(",") if d.strip()]
+    return args
 
-        write_tsv(table, a.out)
+
+def wanted_sources(items: list[str]) -> set[str]:
+    """Which cohorts must be built for ``--designs``."""
+    if "all" in items:
+        return set(SOURCES)
+    return {s for s in SOURCES for item in items if item == s or item.startswith(f"{s}_")}
+
+
+def selected(name: str, items: list[str]) -> bool:
+    """Whether design ``name`` is asked for by ``--designs``."""
+    source = name.split("_", 1)[0]
+    return "all" in items or source in items or name in items
+
+
+def demo_config(args, workdir: Path) -> tuple[dict, Path]:
+    """The demo cohort's validated config (inputs absolute) and the folder resampled from."""
+    from myoclamp.config import load_config
+
+    config_path = Path(args.config).resolve()
+    config = load_config(config_path)
+    if args.demo_participants:
+        from myoclamp.demo import generate
+
+        paths = generate(workdir / "base", n_participants=args.demo_participants,
+                         n_genes=args.demo_genes or None)  # fmt: skip
+        config = ed.with_inputs(config, paths, workdir / "base")
+    else:
+        config = ed.with_inputs(config, {}, config_path.parent)
+    return config, Path(config["inputs"]["counts"]).parent
+
+
+def prepare(args, workdir: Path) -> list[tuple[str, Path]]:
+    """Build, filter and save every selected design; (name, pickle path) in run order."""
+    sources = wanted_sources(args.items)
+    built: list[ed.BenchDesign] = []
+    if sources & {"demo", "resampled"}:
+        config, base = demo_config(args, workdir)
+        if "demo" in sources:
+            built += ed.cohort_designs(config, "demo")
+        if "resampled" in sources:
+            cohort = f"resampled_{args.resample_size}"
+            resampled = ed.resampled_config(config, base, workdir / cohort, args.resample_size,
+                                            args.seed)  # fmt: skip
+            built += ed.cohort_designs(resampled, cohort)
+    if "real" in sources:
+        names = [n for n in ed.REAL_DESIGNS if selected(n, args.items)]
+        built += ed.real_designs(args.gse, names)
+    out = []
+    for design in built:
+        if not selected(design.name, args.items):
+            continue
+        design = ed.subsample_genes(design, args.genes or None)
+        pkl = workdir / design.name / "design.pkl"
+        ed.save_design(design, pkl)
+        out.append((design.name, pkl))
+    missing = [i for i in args.items if i not in ("all", *SOURCES) and i not in dict(out)]
+    if missing:
+        names = ", ".join(d.name for d in built)
+        sys.exit(f"--designs: no design named {missing}; built: {names}")
+    return out
+
+
+def plan(design: ed.BenchDesign, args) -> list[tuple[str, int]]:
+    """(engine, genes; 0 = all) in run order for one design."""
+    engines = args.engine_list
+    total = design.counts.shape[1]
+    large = design.counts.shape[0] > args.large_samples
+    py_genes = args.pydeseq2_genes_large if large else args.pydeseq2_genes_small
+    py_genes = py_genes if 0 < py_genes < total else 0
+    steps = []
+    if "blocks" in engines:
+        steps.append(("blocks", 0))
+    if "pydeseq2" in engines:
+        steps.append(("pydeseq2", py_genes))
+        if py_genes and "blocks" in engines:
+            steps.append((BLOCKS_ON_SAMPLE, py_genes))
+    if "R" in engines:
+        steps.append(("R", 0))
+    return steps
+
+
+def summary_line(row: dict) -> str:
+    fit = row.get("fit_seconds")
+    return (
+        f"[{row['design']}] {row['engine']}: {row.get('status')}"
+        + (f", fit {fit:.1f} s on {row['genes_fitted']} genes" if fit is not None else "")
+        + (f", shrink {row['shrink_seconds']:.1f} s" if row.get("shrink_seconds") else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    raw = sys.argv[1:] if argv is None else argv
+    args = parse_args(raw)
+    if args.child:
+        child_main(args.child)
+        return 0
+    command = shlex.join([".venv/bin/python", "scripts/benchmark_engine.py", *raw])
+    if "R" in args.engine_list:
+        from myoclamp.de.rcompare import r_deseq2_available
+
+        if not r_deseq2_available():
+            sys.exit("R DESeq2 is missing: run `bash scripts/install_r_deseq2.sh` (or --no-r)")
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="myoclamp-engine-bench-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"working directory: {workdir}", flush=True)
+    machine_start = machine()
+    designs = prepare(args, workdir)
+    gc.collect()
+    rows = []
+    for name, pkl in designs:
+        design = ed.load_design(pkl)
+        print(f"[{name}] {design.size()}", flush=True)
+        for engine, genes in plan(design, args):
+            if engine == "R":
+                row = run_r(design, workdir, args.r_budget)
+            else:
+                row = run_child(child_command(__file__), design, pkl, engine, genes, args.n_cpus,
+                                args.batch_size, workdir, args.budget)  # fmt: skip
+            rows.append(row)
+            print(summary_line(row), flush=True)
+        del design
+        gc.collect()
+    speedups(rows)
+    agreements = agreement_rows(rows)
+    targets = target_rows(rows)
+    body = render(rows, agreements, targets, machine_start, machine(), command)
+    print(body)
+    if args.out:
+        write_section(args.out, args.section, body)
+    if args.json:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps({
+                "command": command, "machine_start": machine_start, "rows": rows,
+                "machine_end": machine(), "agreement": agreements, "targets": targets,
+            }, indent=2, default=str) + "\n")  # fmt: skip
+    failed = [r for r in rows if r.get("status") == "failed"]
+    for row in failed:
+        print(f"[{row['design']}] {row['engine']} failed:\n{row.get('error', '')}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
