@@ -41,11 +41,11 @@ sys.path.insert(0, str(ROOT / "workflow"))
 
 from myoclamp.bench import engine_designs as ed  # noqa: E402
 from myoclamp.bench.engine import (  # noqa: E402
-    BLOCKS_ON_SAMPLE,
     ENGINES,
     child_command,
     child_main,
     run_child,
+    run_plan,
     run_r,
 )
 from myoclamp.bench.engine_report import (  # noqa: E402
@@ -60,7 +60,6 @@ from myoclamp.de.designs import full_rank_matrix  # noqa: E402
 from myoclamp.io import atomic_path  # noqa: E402
 
 GSE = ROOT.parent / "shared" / "data" / "gse202295"
-SOURCES = ("demo", "real", "resampled")
 
 
 def load_real(min_count: int = 10, min_samples: int = 10):
@@ -129,19 +128,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def wanted_sources(items: list[str]) -> set[str]:
-    """Which cohorts must be built for ``--designs``."""
-    if "all" in items:
-        return set(SOURCES)
-    return {s for s in SOURCES for item in items if item == s or item.startswith(f"{s}_")}
-
-
-def selected(name: str, items: list[str]) -> bool:
-    """Whether design ``name`` is asked for by ``--designs``."""
-    source = name.split("_", 1)[0]
-    return "all" in items or source in items or name in items
-
-
 def demo_config(args, workdir: Path) -> tuple[dict, Path]:
     """The demo cohort's validated config (inputs absolute) and the folder resampled from."""
     from myoclamp.config import load_config
@@ -151,8 +137,9 @@ def demo_config(args, workdir: Path) -> tuple[dict, Path]:
     if args.demo_participants:
         from myoclamp.demo import generate
 
-        paths = generate(workdir / "base", n_participants=args.demo_participants,
-                         n_genes=args.demo_genes or None)  # fmt: skip
+        paths = generate(
+            workdir / "base", n_participants=args.demo_participants, n_genes=args.demo_genes or None
+        )
         config = ed.with_inputs(config, paths, workdir / "base")
     else:
         config = ed.with_inputs(config, {}, config_path.parent)
@@ -161,7 +148,7 @@ def demo_config(args, workdir: Path) -> tuple[dict, Path]:
 
 def prepare(args, workdir: Path) -> list[tuple[str, Path]]:
     """Build, filter and save every selected design; (name, pickle path) in run order."""
-    sources = wanted_sources(args.items)
+    sources = ed.sources_for(args.items)
     built: list[ed.BenchDesign] = []
     if sources & {"demo", "resampled"}:
         config, base = demo_config(args, workdir)
@@ -169,44 +156,26 @@ def prepare(args, workdir: Path) -> list[tuple[str, Path]]:
             built += ed.cohort_designs(config, "demo")
         if "resampled" in sources:
             cohort = f"resampled_{args.resample_size}"
-            resampled = ed.resampled_config(config, base, workdir / cohort, args.resample_size,
-                                            args.seed)  # fmt: skip
+            resampled = ed.resampled_config(
+                config, base, workdir / cohort, args.resample_size, args.seed
+            )
             built += ed.cohort_designs(resampled, cohort)
     if "real" in sources:
-        names = [n for n in ed.REAL_DESIGNS if selected(n, args.items)]
+        names = [n for n in ed.REAL_DESIGNS if ed.is_selected(n, args.items)]
         built += ed.real_designs(args.gse, names)
     out = []
     for design in built:
-        if not selected(design.name, args.items):
+        if not ed.is_selected(design.name, args.items):
             continue
         design = ed.subsample_genes(design, args.genes or None)
         pkl = workdir / design.name / "design.pkl"
         ed.save_design(design, pkl)
         out.append((design.name, pkl))
-    missing = [i for i in args.items if i not in ("all", *SOURCES) and i not in dict(out)]
+    missing = [i for i in args.items if i not in ("all", *ed.SOURCES) and i not in dict(out)]
     if missing:
         names = ", ".join(d.name for d in built)
         sys.exit(f"--designs: no design named {missing}; built: {names}")
     return out
-
-
-def plan(design: ed.BenchDesign, args) -> list[tuple[str, int]]:
-    """(engine, genes; 0 = all) in run order for one design."""
-    engines = args.engine_list
-    total = design.counts.shape[1]
-    large = design.counts.shape[0] > args.large_samples
-    py_genes = args.pydeseq2_genes_large if large else args.pydeseq2_genes_small
-    py_genes = py_genes if 0 < py_genes < total else 0
-    steps = []
-    if "blocks" in engines:
-        steps.append(("blocks", 0))
-    if "pydeseq2" in engines:
-        steps.append(("pydeseq2", py_genes))
-        if py_genes and "blocks" in engines:
-            steps.append((BLOCKS_ON_SAMPLE, py_genes))
-    if "R" in engines:
-        steps.append(("R", 0))
-    return steps
 
 
 def summary_line(row: dict) -> str:
@@ -240,12 +209,28 @@ def main(argv: list[str] | None = None) -> int:
     for name, pkl in designs:
         design = ed.load_design(pkl)
         print(f"[{name}] {design.size()}", flush=True)
-        for engine, genes in plan(design, args):
+        steps = run_plan(
+            *design.counts.shape,
+            args.engine_list,
+            large_samples=args.large_samples,
+            genes_large=args.pydeseq2_genes_large,
+            genes_small=args.pydeseq2_genes_small,
+        )
+        for engine, genes in steps:
             if engine == "R":
                 row = run_r(design, workdir, args.r_budget)
             else:
-                row = run_child(child_command(__file__), design, pkl, engine, genes, args.n_cpus,
-                                args.batch_size, workdir, args.budget)  # fmt: skip
+                row = run_child(
+                    child_command(__file__),
+                    design,
+                    pkl,
+                    engine,
+                    genes,
+                    args.n_cpus,
+                    args.batch_size,
+                    workdir,
+                    args.budget,
+                )
             rows.append(row)
             print(summary_line(row), flush=True)
         del design
@@ -259,10 +244,21 @@ def main(argv: list[str] | None = None) -> int:
         write_section(args.out, args.section, body)
     if args.json:
         with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps({
-                "command": command, "machine_start": machine_start, "rows": rows,
-                "machine_end": machine(), "agreement": agreements, "targets": targets,
-            }, indent=2, default=str) + "\n")  # fmt: skip
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "command": command,
+                        "machine_start": machine_start,
+                        "rows": rows,
+                        "machine_end": machine(),
+                        "agreement": agreements,
+                        "targets": targets,
+                    },
+                    indent=2,
+                    default=str,
+                )
+                + "\n"
+            )
     failed = [r for r in rows if r.get("status") == "failed"]
     for row in failed:
         print(f"[{row['design']}] {row['engine']} failed:\n{row.get('error', '')}", file=sys.stderr)

@@ -47,10 +47,12 @@ def _mib(kib: float) -> int:
 
 
 def stop_workers() -> None:
-    """Shut joblib's reusable loky workers down and reap them (so getrusage counts them)."""
-    from joblib.externals.loky import get_reusable_executor
+    """Shut joblib's loky workers down, if any, and reap them (so getrusage counts them)."""
+    from joblib.externals.loky import reusable_executor
 
-    get_reusable_executor().shutdown(wait=True)
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
 
 
 def write_results(table: pd.DataFrame, path: str | Path) -> None:
@@ -63,8 +65,9 @@ def write_results(table: pd.DataFrame, path: str | Path) -> None:
 
 def read_results(path: str | Path) -> pd.DataFrame:
     """Results written by :func:`write_results` or ``scripts/r_deseq2.R`` (index = gene)."""
-    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str}, keep_default_na=False,
-                        na_values=["NA"])  # fmt: skip
+    table = pd.read_csv(
+        path, sep="\t", dtype={"gene_id": str}, keep_default_na=False, na_values=["NA"]
+    )
     return table.set_index("gene_id")
 
 
@@ -73,6 +76,35 @@ def extrapolate(seconds: float | None, fitted: int, total: int) -> float | None:
     if seconds is None:
         return None
     return seconds * total / fitted if fitted else None
+
+
+def run_plan(
+    n_samples: int,
+    n_genes: int,
+    engines: list[str],
+    *,
+    large_samples: int = 500,
+    genes_large: int = 60,
+    genes_small: int = 0,
+) -> list[tuple[str, int]]:
+    """(engine, genes; 0 = all) in run order for a design of ``n_samples`` x ``n_genes``.
+
+    pydeseq2 fits ``genes_large`` sampled genes on designs with more than ``large_samples``
+    samples, ``genes_small`` (0: all) on the others; when it fits a sample and the block engine
+    runs too, the block engine also fits that sample (:data:`BLOCKS_ON_SAMPLE`). R runs last.
+    """
+    py_genes = genes_large if n_samples > large_samples else genes_small
+    py_genes = py_genes if 0 < py_genes < n_genes else 0
+    steps = []
+    if "blocks" in engines:
+        steps.append(("blocks", 0))
+    if "pydeseq2" in engines:
+        steps.append(("pydeseq2", py_genes))
+        if py_genes and "blocks" in engines:
+            steps.append((BLOCKS_ON_SAMPLE, py_genes))
+    if "R" in engines:
+        steps.append(("R", 0))
+    return steps
 
 
 def measure_engine(
@@ -95,8 +127,9 @@ def measure_engine(
         inference = BlockInference(n_cpus=n_cpus, batch_size=batch_size)
     settings = design.settings
     start = time.perf_counter()
-    fit: Fit = fit_design(design.design, counts, settings=settings, n_cpus=n_cpus,
-                          inference=inference)  # fmt: skip
+    fit: Fit = fit_design(
+        design.design, counts, settings=settings, n_cpus=n_cpus, inference=inference
+    )
     fit_wall = time.perf_counter() - start
     if fit.dds is None:
         raise RuntimeError(f"design {design.name}: not fitted ({fit.reason})")
@@ -145,8 +178,9 @@ def child_main(args: list[str]) -> None:
 
     pkl, engine, genes, cpus, batch, results = args
     warnings.simplefilter("ignore")
-    row = measure_engine(load_design(pkl), engine, int(genes) or None, int(cpus), int(batch),
-                         results)  # fmt: skip
+    row = measure_engine(
+        load_design(pkl), engine, int(genes) or None, int(cpus), int(batch), results
+    )
     print(json.dumps(row), flush=True)
 
 

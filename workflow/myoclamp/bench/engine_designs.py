@@ -42,6 +42,8 @@ REAL_DESIGNS: dict[str, tuple[str, str, dict[str, float]]] = {
 }
 #: the DE stage's filter of the real counts (the DE stage's min_count; fixed min_samples)
 REAL_SETTINGS = {"min_count": 10, "min_samples": 10}
+#: the cohorts ``--designs`` can name (design names start with one of them)
+SOURCES = ("demo", "real", "resampled")
 #: seed of the random gene samples (pydeseq2 on large designs, ``--genes`` try-outs)
 GENE_SEED = 7
 
@@ -74,6 +76,18 @@ class BenchDesign:
             "participants": int(self.design.metadata["participant"].nunique()),
             "genes": int(self.counts.shape[1]),
         }
+
+
+def sources_for(items: list[str]) -> set[str]:
+    """The cohorts to build for ``--designs`` items (``all``, a cohort, or a design name)."""
+    if "all" in items:
+        return set(SOURCES)
+    return {s for s in SOURCES for item in items if item == s or item.startswith(f"{s}_")}
+
+
+def is_selected(name: str, items: list[str]) -> bool:
+    """Whether design ``name`` is asked for by the ``--designs`` items."""
+    return "all" in items or name.split("_", 1)[0] in items or name in items
 
 
 def gene_sample(n_total: int, n: int | None, seed: int = GENE_SEED) -> np.ndarray:
