@@ -157,6 +157,18 @@ def gzip_text(path: Path, text: str) -> Path:
     return path
 
 
+def bundled_config(root: Path) -> Path:
+    """The bundled config.yaml with its input paths made absolute (runs in any directory)."""
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "config.yaml").read_text())
+    for key in ("counts", "samples", "clinical"):
+        config["inputs"][key] = str(repo / config["inputs"][key])
+    root.mkdir(parents=True, exist_ok=True)
+    cfg = root / "config.yaml"
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
+    return cfg
+
+
 def demo_config(root: Path, overrides: dict | None = None, **generate_kwargs) -> Path:
     """A small demo trial (myoclamp.demo) with the bundled config pointed at it.
 

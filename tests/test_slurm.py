@@ -1,7 +1,7 @@
 """The workflow on a real one-node SLURM cluster through profiles/slurm gives a local run's outputs.
 
 Run on purpose as root (it installs Debian's SLURM and munge and starts their daemons):
-``pytest -m slurm tests/test_slurm.py``. scripts/slurm.sh starts the cluster and stops it by pid
+``pytest -m slurm tests/test_slurm.py`` (the bundled demo trial, as README's demo command runs it). scripts/slurm.sh starts the cluster and stops it by pid
 afterwards (unless it was already running before the test). Each SLURM job costs ~5 s here.
 """
 
@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 from cli import snakemake_command
-from cohort import demo_config
+from cohort import bundled_config, demo_config
 from conftest import ROOT
 from test_workflow_determinism import compare_runs, run
 
@@ -25,6 +25,9 @@ TIMEOUT_S = 3600
 #: targets of both runs; default: rule all. A quicker check on a loaded machine, e.g.
 #: MYOCLAMP_SLURM_TARGETS="results/qc/samples.tsv results/enrichment/treatment.tsv"
 TARGETS = os.environ.get("MYOCLAMP_SLURM_TARGETS", "").split()
+#: cohort: the bundled demo trial (default, what `bash scripts/demo.sh` runs; ~5 min locally plus
+#: the SLURM run) or ``small`` (a 12-participant, 600-gene demo: a quick check of the plumbing)
+COHORT = os.environ.get("MYOCLAMP_SLURM_COHORT", "bundled")
 
 
 def slurm_sh(command: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -49,7 +52,10 @@ def cluster():
 
 
 def test_demo_workflow_on_slurm_equals_a_local_run(cluster, tmp_path):
-    config = demo_config(tmp_path / "in", seed=7, n_participants=12, n_genes=600)
+    if COHORT == "small":
+        config = demo_config(tmp_path / "in", seed=7, n_participants=12, n_genes=600)
+    else:
+        config = bundled_config(tmp_path / "in")
     local, cluster_dir = tmp_path / "local", tmp_path / "slurm"
     run(local, config, *TARGETS)
     profile = ("--profile", str(ROOT / "profiles" / "slurm"))
