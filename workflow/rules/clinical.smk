@@ -40,8 +40,8 @@ rule clinical_endpoints:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("clinical_endpoints"),
+        runtime=RESOURCES.runtime("clinical_endpoints"),
     script:
         "../scripts/step.py"
 
@@ -64,8 +64,8 @@ rule clinical_genes:
         "../../envs/myoclamp.yaml"
     threads: 2
     resources:
-        mem_mb=6000,
-        runtime=60,
+        mem_mb=RESOURCES.mem_mb("clinical_genes"),
+        runtime=RESOURCES.runtime("clinical_genes"),
     script:
         "../scripts/step.py"
 
@@ -95,8 +95,8 @@ rule clinical_sets:
         "../../envs/myoclamp.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=RESOURCES.mem_mb("clinical_sets"),
+        runtime=RESOURCES.runtime("clinical_sets"),
     params:
         gmt=CLINICAL_GMT,
     script:
@@ -127,8 +127,8 @@ rule clinical_change:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=RESOURCES.mem_mb("clinical_change"),
+        runtime=RESOURCES.runtime("clinical_change"),
     params:
         gmt=CLINICAL_GMT,
     script:
@@ -160,8 +160,8 @@ rule clinical_plots:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("clinical_plots"),
+        runtime=RESOURCES.runtime("clinical_plots"),
     params:
         gmt=CLINICAL_GMT,
     script:

@@ -35,8 +35,8 @@ rule de_fit:
         "../../envs/myoclamp.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=RESOURCES.mem_mb("de_fit"),
+        runtime=RESOURCES.runtime("de_fit"),
     script:
         "../scripts/step.py"
 
@@ -86,8 +86,8 @@ rule de_contrast:
         "../../envs/myoclamp.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=RESOURCES.mem_mb("de_contrast"),
+        runtime=RESOURCES.runtime("de_contrast"),
     script:
         "../scripts/step.py"
 
@@ -110,8 +110,8 @@ rule de_summary:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=RESOURCES.mem_mb("de_summary"),
+        runtime=RESOURCES.runtime("de_summary"),
     script:
         "../scripts/step.py"
 
@@ -133,7 +133,7 @@ rule de_genes_of_interest:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("de_genes_of_interest"),
+        runtime=RESOURCES.runtime("de_genes_of_interest"),
     script:
         "../scripts/step.py"

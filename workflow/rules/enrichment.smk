@@ -40,8 +40,8 @@ rule enrichment_gsea:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=RESOURCES.mem_mb("enrichment_gsea"),
+        runtime=RESOURCES.runtime("enrichment_gsea"),
     params:
         gmt=ENRICHMENT_GMT,
     script:
@@ -69,8 +69,8 @@ rule enrichment_ora:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("enrichment_ora"),
+        runtime=RESOURCES.runtime("enrichment_ora"),
     params:
         gmt=ENRICHMENT_GMT,
     script:
@@ -111,8 +111,8 @@ rule enrichment_plots:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("enrichment_plots"),
+        runtime=RESOURCES.runtime("enrichment_plots"),
     params:
         gmt=ENRICHMENT_GMT,
     script:

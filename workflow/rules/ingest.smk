@@ -1,3 +1,10 @@
+from myoclamp.resources import cohort_resources
+
+# mem_mb and runtime (minutes) of every rule (all rules files use it; ingest.smk is included
+# first): the benchmark's measurements at this cohort's size plus a margin (myoclamp.resources,
+# workflow/resources.tsv)
+RESOURCES = cohort_resources(len(SAMPLES), config.get("de", {}).get("engine"))
+
 INGEST_TARGETS = ["results/adata/counts.h5ad"]
 
 
@@ -16,7 +23,7 @@ rule ingest_counts:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=15,
+        mem_mb=RESOURCES.mem_mb("ingest_counts"),
+        runtime=RESOURCES.runtime("ingest_counts"),
     script:
         "../scripts/step.py"

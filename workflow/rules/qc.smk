@@ -23,8 +23,8 @@ rule qc_adata:
         "../../envs/myoclamp.yaml"
     threads: 2
     resources:
-        mem_mb=6000,
-        runtime=30,
+        mem_mb=RESOURCES.mem_mb("qc_adata"),
+        runtime=RESOURCES.runtime("qc_adata"),
     script:
         "../scripts/step.py"
 
@@ -48,8 +48,8 @@ rule qc_tables:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("qc_tables"),
+        runtime=RESOURCES.runtime("qc_tables"),
     script:
         "../scripts/step.py"
 
@@ -107,7 +107,7 @@ rule qc_plots:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("qc_plots"),
+        runtime=RESOURCES.runtime("qc_plots"),
     script:
         "../scripts/step.py"

@@ -20,8 +20,8 @@ rule report_h5ad:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=6000,
-        runtime=15,
+        mem_mb=RESOURCES.mem_mb("report_h5ad"),
+        runtime=RESOURCES.runtime("report_h5ad"),
     params:
         command=RUN_COMMAND,
     script:
@@ -55,7 +55,7 @@ rule report_html:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=10,
+        mem_mb=RESOURCES.mem_mb("report_html"),
+        runtime=RESOURCES.runtime("report_html"),
     script:
         "../scripts/step.py"
