@@ -306,3 +306,15 @@ def test_script_merges_a_json_and_a_benchmarks_folder_into_the_table(tmp_path, c
     with pytest.raises(SystemExit):
         resources_from_benchmark.main(["--benchmarks", str(small), "--table", str(out)])
     capsys.readouterr()
+
+
+def test_cohort_resources_estimate_each_rule_once(caplog):
+    from myoclamp.resources import CohortResources
+
+    cohort = CohortResources(206, "blocks")
+    assert cohort.mem_mb("de_fit") == rule_resources("de_fit", 206, "blocks").mem_mb
+    assert cohort.runtime("de_fit") == rule_resources("de_fit", 206, "blocks").runtime
+    with caplog.at_level(logging.WARNING, logger="myoclamp.resources"):
+        cohort.mem_mb("no_such_rule")
+        cohort.runtime("no_such_rule")
+    assert caplog.text.count("no_such_rule") == 1

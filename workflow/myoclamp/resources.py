@@ -306,11 +306,13 @@ class CohortResources:
     def __init__(self, n_samples: int, engine: str | None = None) -> None:
         self.n_samples = int(n_samples)
         self.engine = engine
+        self._rules: dict[str, Resources] = {}
 
-    @functools.cache  # noqa: B019 (instances live as long as the workflow)
     def of(self, rule: str) -> Resources:
         """The rule's resources."""
-        return rule_resources(rule, self.n_samples, self.engine)
+        if rule not in self._rules:
+            self._rules[rule] = rule_resources(rule, self.n_samples, self.engine)
+        return self._rules[rule]
 
     def mem_mb(self, rule: str) -> int:
         """The rule's ``mem_mb``."""
