@@ -42,7 +42,7 @@ TIME_FACTOR, TIME_EXTRA_MIN = 2.0, 5
 DEFAULT_MEM_MB, DEFAULT_RUNTIME_MIN = 4000, 60
 #: with one measured size only, time is assumed to grow as n**2 beyond it (memory as n)
 SINGLE_SIZE_TIME_EXPONENT = 2.0
-#: timings below this are taken as this (Snakemake rounds short jobs; logs need positive values)
+#: timings below this are taken as this (short jobs round to 0; the power law needs logarithms)
 MIN_SECONDS = 0.1
 
 
