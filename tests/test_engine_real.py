@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import numpy as np
 import pytest
-from conftest import GSE, ROOT
+from conftest import GSE
+from myoclamp.bench.engine_designs import load_real
+from myoclamp.de.designs import full_rank_matrix
 from myoclamp.de.engine import fit_deseq
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
-
-sys.path.insert(0, str(ROOT / "scripts"))
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,10 +41,8 @@ def _results(dds, contrast, inference):
     ],
 )
 def test_real_counts_agree_with_pydeseq2(formula, weights, capsys):
-    from benchmark_engine import design_matrix, load_real
-
-    counts, sheet = load_real()
-    x = design_matrix(sheet, formula)
+    counts, sheet = load_real(GSE)
+    x, _ = full_rank_matrix(sheet, formula)
     c = np.zeros(x.shape[1])
     for col, w in weights.items():
         c[list(x.columns).index(col)] = w
@@ -82,10 +79,8 @@ def test_real_counts_agree_with_pydeseq2(formula, weights, capsys):
 
 def test_boundary_rule_difference_is_small_and_better_likelihood():
     """``boundary='optimum'`` moves only genes left at the lower bound, to better optima."""
-    from benchmark_engine import design_matrix, load_real
-
-    counts, sheet = load_real()
-    x = design_matrix(sheet, "~ id + time")
+    counts, sheet = load_real(GSE)
+    x, _ = full_rank_matrix(sheet, "~ id + time")
     ds2 = fit_deseq(counts, x, metadata=sheet, n_cpus=2)
     opt = fit_deseq(counts, x, metadata=sheet, n_cpus=2, boundary="optimum")
     g1, g2 = ds2.var["genewise_dispersions"], opt.var["genewise_dispersions"]

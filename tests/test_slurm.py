@@ -1,7 +1,8 @@
 """The workflow on a real one-node SLURM cluster through profiles/slurm gives a local run's outputs.
 
 Run on purpose as root (it installs Debian's SLURM and munge and starts their daemons):
-``pytest -m slurm tests/test_slurm.py`` (the bundled demo trial, as README's demo command runs it). scripts/slurm.sh starts the cluster and stops it by pid
+``pytest -m slurm tests/test_slurm.py`` (the bundled demo trial, as README's demo command runs
+it). scripts/slurm.sh starts the cluster and stops it by pid
 afterwards (unless it was already running before the test). Each SLURM job costs ~5 s here.
 """
 
