@@ -1,10 +1,3 @@
-from myoclamp.resources import cohort_resources
-
-# mem_mb and runtime (minutes) of every rule (all rules files use it; ingest.smk is included
-# first): the benchmark's measurements at this cohort's size plus a margin (myoclamp.resources,
-# workflow/resources.tsv)
-RESOURCES = cohort_resources(len(SAMPLES), config.get("de", {}).get("engine"))
-
 INGEST_TARGETS = ["results/adata/counts.h5ad"]
 
 
