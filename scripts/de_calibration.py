@@ -24,27 +24,11 @@ sys.path.insert(0, str(ROOT / "workflow"))
 from myoclamp.de.pipeline import contrast_table, fit_from_adata  # noqa: E402
 from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata  # noqa: E402
 from myoclamp.demo import generate  # noqa: E402
+from myoclamp.demo.truth import recovery  # noqa: E402
 
 CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": True}}
 #: contrast -> truth column of its planted effects (treatment: all zero unless switched on)
 TRUTH = {"insulin": "insulin_log2fc_planted", "treatment": "treatment_log2fc"}
-
-
-def recovery(table: pd.DataFrame, planted: pd.Series, min_abs: float = 0.0) -> dict:
-    """Recall of planted genes with |log2FC| >= ``min_abs`` at padj < 0.05, and observed FDR
-    (significant genes with no planted effect of any size over all significant genes)."""
-    table = table.set_index("gene_id")
-    sig = set(table.index[table["padj"] < 0.05])
-    target = set(planted.index[(planted != 0) & (planted.abs() >= min_abs)])
-    any_planted = set(planted.index[planted != 0])
-    return {
-        "planted": len(target),
-        "recovered": len(sig & target),
-        "recall": len(sig & target) / len(target) if target else float("nan"),
-        "significant": len(sig),
-        "false": len(sig - any_planted),
-        "observed_fdr": len(sig - any_planted) / len(sig) if sig else 0.0,
-    }
 
 
 def calibrate(seed: int, workdir: Path, treatment_effect: bool = False) -> list[dict]:

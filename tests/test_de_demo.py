@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata
+from myoclamp.demo.truth import recovery
 
 pytestmark = pytest.mark.slow
 
@@ -24,20 +25,6 @@ def _run_on_purpose(request):
 
 
 CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": True}}
-
-
-def recovery(table: pd.DataFrame, planted: pd.Series, min_abs: float = 0.0) -> dict[str, float]:
-    """Recall of planted genes (|log2FC| >= min_abs) at FDR 5 % and the observed FDR."""
-    table = table.set_index("gene_id")
-    sig = set(table.index[table["padj"] < 0.05])
-    target = set(planted.index[(planted != 0) & (planted.abs() >= min_abs)])
-    any_planted = set(planted.index[planted != 0])
-    return {
-        "planted": len(target),
-        "recall": len(sig & target) / len(target) if target else float("nan"),
-        "significant": len(sig),
-        "observed_fdr": len(sig - any_planted) / len(sig) if sig else 0.0,
-    }
 
 
 def run(tmp_path, contrast: str, treatment_effect: bool):

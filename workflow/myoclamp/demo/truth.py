@@ -77,3 +77,23 @@ def sample_truth(
     out["source_person"] = persons["participant"].to_numpy()[samples["source"].to_numpy()]
     out["source_sex"] = persons["sex"].to_numpy()[samples["source"].to_numpy()]
     return out.merge(latent, on="sample")
+
+
+def recovery(table: pd.DataFrame, planted: pd.Series, min_abs: float = 0.0) -> dict:
+    """A DE table (``gene_id``, ``padj``) against planted log2FCs (by gene id).
+
+    Recall of the planted genes with |log2FC| >= ``min_abs`` at padj < 0.05, and the observed FDR:
+    significant genes with no planted effect of any size over all significant genes.
+    """
+    table = table.set_index("gene_id") if "gene_id" in table.columns else table
+    sig = set(table.index[table["padj"] < 0.05])
+    target = set(planted.index[(planted != 0) & (planted.abs() >= min_abs)])
+    any_planted = set(planted.index[planted != 0])
+    return {
+        "planted": len(target),
+        "recovered": len(sig & target),
+        "recall": len(sig & target) / len(target) if target else float("nan"),
+        "significant": len(sig),
+        "false": len(sig - any_planted),
+        "observed_fdr": len(sig - any_planted) / len(sig) if sig else 0.0,
+    }
