@@ -56,20 +56,9 @@ from myoclamp.bench.engine_report import (  # noqa: E402
 )
 from myoclamp.bench.measure import machine  # noqa: E402
 from myoclamp.bench.report import write_section  # noqa: E402
-from myoclamp.de.designs import full_rank_matrix  # noqa: E402
 from myoclamp.io import atomic_path  # noqa: E402
 
 GSE = ROOT.parent / "shared" / "data" / "gse202295"
-
-
-def load_real(min_count: int = 10, min_samples: int = 10):
-    """GSE202295 counts and sheet (``myoclamp.bench.engine_designs.load_real`` on ``GSE``)."""
-    return ed.load_real(GSE, min_count, min_samples)
-
-
-def design_matrix(sheet, formula: str):
-    """The workflow's full-rank design matrix of ``formula`` (``full_rank_matrix``)."""
-    return full_rank_matrix(sheet, formula)[0]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

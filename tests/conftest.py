@@ -18,6 +18,19 @@ from cohort import write_cohort  # noqa: E402
 from myoclamp.config import load_config  # noqa: E402
 
 
+def run_on_purpose(marker: str):
+    """An autouse fixture for a module of long tests: they run only when ``-m`` names ``marker``
+    (pyproject's addopts deselects them; this also keeps an overriding ``-m`` such as
+    ``"browser or not browser"`` from starting minutes of CPU by accident)."""
+
+    @pytest.fixture(autouse=True, scope="module")  # before the module's own costly fixtures
+    def _run_on_purpose(request):
+        if marker not in (request.config.getoption("markexpr") or ""):
+            pytest.skip(f"run on purpose: pytest -m {marker}")
+
+    return _run_on_purpose
+
+
 @pytest.fixture
 def cohort(tmp_path):
     """Factory: write the tiny cohort in a format, return (config dict, directory)."""

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, run_on_purpose
 from myoclamp.de.rcompare import r_deseq2_available
 
 pytestmark = pytest.mark.benchmark
@@ -17,11 +17,7 @@ SCRIPT = ROOT / "scripts" / "benchmark.py"
 TINY = ["--demo-participants", "8", "--demo-genes", "600", "--lean", "--cores", "2"]
 
 
-@pytest.fixture(autouse=True)
-def _run_on_purpose(request):
-    """Minutes of CPU: only when selected with ``-m benchmark`` (the default suite has no -m)."""
-    if "benchmark" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("run on purpose: pytest -m benchmark")
+_run_on_purpose = run_on_purpose("benchmark")
 
 
 def run_script(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, list[dict], str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import run_on_purpose
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata
 from myoclamp.demo.truth import recovery
@@ -17,11 +18,7 @@ from myoclamp.demo.truth import recovery
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True)
-def _run_on_purpose(request):
-    """Minutes of CPU: only when selected with ``-m slow`` (the default suite has no -m)."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("run on purpose: pytest -m slow")
+_run_on_purpose = run_on_purpose("slow")
 
 
 CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": True}}

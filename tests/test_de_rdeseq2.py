@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_on_purpose
 from myoclamp.de.rcompare import (
     DEMO_CONFIG,
     GSE202295_CONFIG,
@@ -28,11 +29,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _run_on_purpose(request):
-    """Minutes of CPU: only when selected with ``-m rdeseq2`` (the default suite has no -m)."""
-    if "rdeseq2" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("run on purpose: pytest -m rdeseq2")
+_run_on_purpose = run_on_purpose("rdeseq2")
 
 
 GSE202295 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gse202295"

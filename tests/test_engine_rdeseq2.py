@@ -12,7 +12,7 @@ contrast). Run on purpose (R runs single-threaded, minutes per design):
 from __future__ import annotations
 
 import pytest
-from conftest import GSE, ROOT
+from conftest import GSE, ROOT, run_on_purpose
 from myoclamp.config import load_config
 from myoclamp.de.designs import contrast_specs
 from myoclamp.de.rcompare import (
@@ -38,10 +38,7 @@ for _spec in contrast_specs(CONFIG):
     DEMO_RUNS.setdefault(_spec.design, _spec.name)
 
 
-@pytest.fixture(autouse=True)
-def _run_on_purpose(request):
-    if "rdeseq2" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("run on purpose: pytest -m rdeseq2")
+_run_on_purpose = run_on_purpose("rdeseq2")
 
 
 @pytest.fixture(scope="module")
