@@ -96,8 +96,9 @@ def shrink_batch(
         b, ya, sa = beta[active], y[active], size[active]
         score, w = _weights(system, b, ya, sa, offset)
         bk = b[:, k]
-        grad = b * s0_curv - system.xt(score)
-        grad[:, k] = 2 * bk / (prior_scale**2 + bk**2) - system.xt(score)[:, k]
+        xt_score = system.xt(score)
+        grad = b * s0_curv - xt_score
+        grad[:, k] = 2 * bk / (prior_scale**2 + bk**2) - xt_score[:, k]
         ridge = np.full((len(active), p), s0_curv)
         ridge[:, k] = 2.0 / (prior_scale**2 + bk**2)
         step = -system.factor(w, ridge).solve(grad)
