@@ -30,11 +30,11 @@ from pydeseq2.default_inference import DefaultInference
 
 from myoclamp.bench.engine_designs import BenchDesign, gene_sample, load_design
 from myoclamp.bench.measure import run_measured
-from myoclamp.bench.rdeseq2 import parse_r_timing
+from myoclamp.bench.rdeseq2 import parse_r_timing, r_command
 from myoclamp.de.contrasts import contrast_results
 from myoclamp.de.engine import BlockInference
 from myoclamp.de.fit import Fit, fit_design
-from myoclamp.de.rcompare import R_SCRIPT, write_r_inputs
+from myoclamp.de.rcompare import write_r_inputs
 from myoclamp.io import atomic_path
 
 ENGINES = ("pydeseq2", "blocks")
@@ -238,9 +238,8 @@ def run_r(design: BenchDesign, workdir: Path, budget: float | None) -> dict:
     fit = Fit(design.design, stand_in, design.genes_before_filter, 0)
     inputs = write_r_inputs(fit, design.contrast, workdir / design.name / "r")
     out = workdir / design.name / "r_results.tsv"
-    cmd = ["Rscript", str(R_SCRIPT), *(str(inputs[k]) for k in ("counts", "design", "contrast"))]
     load_before = os.getloadavg()[0]
-    run = run_measured([*cmd, str(out)], budget)
+    run = run_measured(r_command(inputs, out), budget)
     row = {
         "design": design.name,
         "engine": "R",

@@ -42,6 +42,12 @@ def parse_r_timing(stdout: str) -> dict[str, float]:
     return out
 
 
+def r_command(inputs: dict[str, Path], out: Path) -> list[str]:
+    """``Rscript scripts/r_deseq2.R`` on inputs of ``write_r_inputs``, results to ``out``."""
+    return ["Rscript", str(R_SCRIPT), *(str(inputs[k]) for k in ("counts", "design", "contrast")),
+            str(out)]  # fmt: skip
+
+
 def time_r_on_fits(rundir: str | Path, workdir: str | Path, budget: float | None) -> list[dict]:
     """For every fit of the run in ``rundir``: its facts and R DESeq2's cost on the same input.
 
@@ -58,12 +64,7 @@ def time_r_on_fits(rundir: str | Path, workdir: str | Path, budget: float | None
         del fit
         gc.collect()
         out = Path(workdir) / facts["design"] / "r_results.tsv"
-        cmd = [
-            "Rscript",
-            str(R_SCRIPT),
-            *(str(inputs[k]) for k in ("counts", "design", "contrast")),
-        ]
-        run = run_measured([*cmd, str(out)], budget)
+        run = run_measured(r_command(inputs, out), budget)
         row = {
             **facts,
             "r_status": run.status,
