@@ -125,6 +125,7 @@ class BlockInference(DefaultInference):
                 beta_tol=beta_tol,
                 min_beta=min_beta,
                 max_beta=max_beta,
+                optimizer=optimizer,
                 maxiter=maxiter,
             )
 

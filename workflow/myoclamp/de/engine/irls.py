@@ -2,18 +2,21 @@
 
 Each gene iterates until ``|dev - dev_old| / (|dev| + 0.1) <= beta_tol`` (deviance ``-2 nll``),
 with the ridge ``1e-6`` on ``X'WX``. Genes whose coefficients leave ``[-max_beta, max_beta]`` or
-that reach ``maxiter`` are handed to pydeseq2's own solver (L-BFGS-B, then grid for p <= 2),
-as pydeseq2 does: L-BFGS-B on the ridge-penalised likelihood from the same start within the
-bounds (then a grid search if it fails and p <= 2), with gradients through the block algebra.
+that reach ``maxiter`` (a few per thousand: typically a participant whose counts are all zero)
+are handed whole to pydeseq2's own ``irls_solver``, which takes them to L-BFGS-B from its start
+(then a grid search if that fails and p <= 2). Its answer for them is pydeseq2's to the last digit:
+their likelihood is flat along the diverging coefficient, where L-BFGS-B stops early at a point
+that depends on every rounding, so a re-implementation lands elsewhere on the ridge (once with a
+better likelihood but a contrast 0.4 log2 units away) and would differ from DESeq2 for no reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-from pydeseq2.grid_search import grid_fit_beta
-from scipy.optimize import minimize
+from pydeseq2.utils import irls_solver
 from scipy.special import gammaln
 
 from myoclamp.de.engine.linalg import BlockSystem, DenseSystem
@@ -29,7 +32,7 @@ class IrlsResult:
     mu: np.ndarray  # (G, n)
     hat: np.ndarray  # (G, n)
     converged: np.ndarray  # (G,)
-    fallback: np.ndarray  # (G,) genes solved by pydeseq2's per-gene solver
+    fallback: np.ndarray  # (G,) genes solved by pydeseq2's own irls_solver
 
 
 def initial_beta(
@@ -51,6 +54,7 @@ def irls_batch(
     beta_tol: float = 1e-8,
     min_beta: float = -30,
     max_beta: float = 30,
+    optimizer: Literal["BFGS", "L-BFGS-B"] = "L-BFGS-B",
     maxiter: int = 250,
 ) -> IrlsResult:
     """Fit genes ``y`` (G x n counts) with dispersions ``disp`` (G,)."""
@@ -64,7 +68,6 @@ def irls_batch(
         gammaln(y + inv[:, None]) - gammaln(y + 1) - gammaln(inv)[:, None]
     ).sum(axis=1)
     beta = initial_beta(system, y, sf[0])
-    beta_init = beta.copy()
     mu = np.maximum(sf * np.exp(system.xb(beta)), min_mu)
     dev = np.full(g_count, 1000.0)
     fallback = np.zeros(g_count, dtype=bool)
@@ -91,48 +94,21 @@ def irls_batch(
         dev[idx] = new
         ratio = np.abs(new - old) / (np.abs(new) + 0.1)
         active = idx[ratio > beta_tol]
-    converged = np.ones(g_count, dtype=bool)
-    for g in np.flatnonzero(fallback):
-        beta[g], converged[g] = lbfgs_fit(
-            system, y[g], sf[0], float(disp[g]), beta_init[g], min_mu, min_beta, max_beta
-        )
-        mu[g] = np.maximum(sf[0] * np.exp(system.xb(beta[g][None])[0]), min_mu)
     w = mu / (1.0 + mu * disp[:, None])
     hat = w * system.factor(w, RIDGE).leverage()
+    converged = np.ones(g_count, dtype=bool)
+    for g in np.flatnonzero(fallback):
+        beta[g], _, hat[g], converged[g] = irls_solver(
+            y[g],
+            sf[0],
+            system.x,
+            float(disp[g]),
+            min_mu=min_mu,
+            beta_tol=beta_tol,
+            min_beta=min_beta,
+            max_beta=max_beta,
+            optimizer=optimizer,
+            maxiter=maxiter,
+        )
     mu_out = sf * np.exp(system.xb(beta))
     return IrlsResult(beta, mu_out, hat, converged, fallback)
-
-
-def lbfgs_fit(
-    system: DenseSystem | BlockSystem,
-    y: np.ndarray,
-    sf: np.ndarray,
-    disp: float,
-    beta_init: np.ndarray,
-    min_mu: float,
-    min_beta: float,
-    max_beta: float,
-) -> tuple[np.ndarray, bool]:
-    """pydeseq2's fallback for one gene: bounded L-BFGS-B, then grid search if p <= 2."""
-    inv = 1.0 / disp
-    const = len(y) * inv * np.log(disp) - (gammaln(y + inv) - gammaln(y + 1) - gammaln(inv)).sum()
-    xty = system.xt(y[None])[0]
-
-    def mu_of(beta: np.ndarray) -> np.ndarray:
-        return np.maximum(sf * np.exp(system.xb(beta[None])[0]), min_mu)
-
-    def f(beta: np.ndarray) -> float:
-        m = mu_of(beta)
-        nll = const + ((y + inv) * np.log(inv + m) - y * np.log(m)).sum()
-        return float(nll + 0.5 * RIDGE * (beta**2).sum())
-
-    def df(beta: np.ndarray) -> np.ndarray:
-        m = mu_of(beta)
-        return -xty + system.xt(((inv + y) * m / (inv + m))[None])[0] + RIDGE * beta
-
-    p = len(beta_init)
-    res = minimize(f, beta_init, jac=df, method="L-BFGS-B", bounds=[(min_beta, max_beta)] * p)
-    beta = res.x
-    if not res.success and p <= 2:
-        beta = grid_fit_beta(y, sf, system.x, disp)
-    return beta, bool(res.success)
