@@ -113,6 +113,20 @@ def test_designs_selection_and_gene_samples(demo_designs):
     assert ed.subsample_genes(d, None) is d
 
 
+def test_reordered_design_is_the_same_data_in_another_order(demo_designs):
+    """Counts, design rows and metadata move together; the fit's answer is order-free."""
+    d = demo_designs[0]
+    r = ed.reorder_samples(d, seed=1)
+    assert list(r.counts.index) != list(d.counts.index)
+    assert sorted(r.counts.index) == sorted(d.counts.index)
+    assert list(r.design.matrix.index) == list(r.counts.index)
+    assert list(r.design.metadata.index) == list(r.counts.index)
+    pd.testing.assert_frame_equal(r.counts.loc[d.counts.index], d.counts)
+    pd.testing.assert_frame_equal(r.design.matrix.loc[d.counts.index], d.design.matrix)
+    assert list(d.design.matrix.index) == list(d.counts.index)  # the original is untouched
+    np.testing.assert_array_equal(r.vector, d.vector)
+
+
 def test_run_plan_samples_genes_for_pydeseq2_on_large_designs_only():
     every = ["pydeseq2", "blocks", "R"]
     assert run_plan(136, 20000, every) == [("blocks", 0), ("pydeseq2", 0), ("R", 0)]

@@ -256,3 +256,19 @@ def subsample_genes(design: BenchDesign, n: int | None) -> BenchDesign:
     out = copy.copy(design)
     out.counts = design.counts.iloc[:, pick]
     return out
+
+
+def reorder_samples(design: BenchDesign, seed: int) -> BenchDesign:
+    """The same design with its samples in a seeded random order (counts, matrix and metadata).
+
+    Refitting it measures an engine's reproducibility: the data are unchanged, only the order in
+    which sums run, so any difference is rounding amplified by the fit.
+    """
+    order = np.random.default_rng(seed).permutation(design.counts.shape[0])
+    inner = copy.copy(design.design)
+    inner.metadata = design.design.metadata.iloc[order]
+    inner.matrix = design.design.matrix.iloc[order]
+    out = copy.copy(design)
+    out.design = inner
+    out.counts = design.counts.iloc[order]
+    return out
