@@ -66,3 +66,17 @@ def test_benchmark_stops_a_cohort_over_budget(tmp_path):
     assert proc.returncode == 1
     assert results[0]["summary"]["status"] == "timeout"
     assert "> 15 s (stopped)" in text
+
+
+@pytest.mark.skipif(not r_deseq2_available(), reason="R DESeq2 not installed")
+def test_benchmark_times_r_on_a_gene_sample_and_scales_it(tmp_path):
+    proc, results, text = run_script(
+        tmp_path, "--sizes", "demo", "--budget", "1500", "--r-genes", "150"
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for d in results[0]["designs"]:
+        assert d["r_status"] == "ok" and d["r_genes"] == 150 < d["genes"], d
+        scaled = d["r_deseq_elapsed_seconds"] * d["genes"] / 150
+        assert d["r_seconds_all_genes"] == pytest.approx(scaled, abs=0.01)
+        assert d["spearman_stat"] > 0.99  # on the 150 genes both fitted
+    assert "s on 150 genes)" in text

@@ -31,16 +31,22 @@ def r_deseq2_available() -> bool:
     return probe.returncode == 0
 
 
-def write_r_inputs(fit: Fit, contrast: str, workdir: str | Path) -> dict[str, Path]:
-    """Counts (genes x samples), design matrix and contrast weights of ``fit`` as TSV."""
+def write_r_inputs(
+    fit: Fit, contrast: str, workdir: str | Path, genes: np.ndarray | None = None
+) -> dict[str, Path]:
+    """Counts (genes x samples), design matrix and contrast weights of ``fit`` as TSV.
+
+    ``genes``: positions of the fitted genes to write (all if None).
+    """
     if fit.dds is None or contrast not in fit.design.contrasts:
         raise ValueError(f"contrast {contrast!r} was not estimated in design {fit.design.name!r}")
     out = Path(workdir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {n: out / f"{n}.tsv" for n in ("counts", "design", "contrast")}
+    pick = np.arange(fit.dds.n_vars) if genes is None else np.asarray(genes)
     counts = pd.DataFrame(
-        np.asarray(fit.dds.X, dtype=np.int64).T,
-        index=fit.dds.var_names,
+        np.asarray(fit.dds.X[:, pick], dtype=np.int64).T,
+        index=fit.dds.var_names[pick],
         columns=fit.dds.obs_names,
     )
     counts.index.name = "gene_id"
