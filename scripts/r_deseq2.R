@@ -2,19 +2,22 @@
 # Reference run of R DESeq2 (Debian r-bioc-deseq2) on the same counts and design matrix as the
 # pydeseq2 step, for the comparison in tests/test_de_rdeseq2.py and docs/de.md.
 #
-# usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT
+# usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]
 #   COUNTS   TSV, genes x samples, first column the gene key (raw integer counts)
 #   DESIGN   TSV, samples x design columns, first column the sample id (full-rank model matrix)
 #   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
 #   OUT      TSV of results: gene_id baseMean log2FoldChange lfcSE stat pvalue padj (MLE log2FC;
 #            Debian has no apeglm, so no shrinkage here)
+#   useT     Wald p-values from a t distribution with samples - design columns df (DESeq2's
+#            useT = TRUE); default normal
 # Prints `elapsed_seconds<TAB>x` and `cpu_seconds<TAB>y` (DESeq() + results()) on stdout.
 suppressPackageStartupMessages(library(DESeq2))
 
 args <- commandArgs(trailingOnly = TRUE)
-if (length(args) != 4) {
-    stop("usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT")
+if (!(length(args) %in% c(4, 5))) {
+    stop("usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]")
 }
+use_t <- length(args) == 5 && args[5] == "useT"
 counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
 mm <- as.matrix(read.delim(args[2], row.names = 1, check.names = FALSE))
 con <- read.delim(args[3], check.names = FALSE, stringsAsFactors = FALSE)
@@ -37,7 +40,7 @@ colnames(mm) <- paste0("x", seq_len(ncol(mm))) # formulaic names are not R-synta
 col_data <- data.frame(row.names = rownames(mm), one = rep(1, nrow(mm)))
 dds <- DESeqDataSetFromMatrix(counts, col_data, design = ~1)
 start <- proc.time()
-dds <- DESeq(dds, full = mm, quiet = TRUE)
+dds <- DESeq(dds, full = mm, quiet = TRUE, useT = use_t)
 res <- results(dds, contrast = unname(weights), alpha = 0.05)
 used <- proc.time() - start
 

@@ -35,6 +35,7 @@ def test_defaults_fill_a_minimal_config():
         {"levels": {"arm": {"reference": "a"}, "visit": {"baseline": "v0", "followup": "v1"}}},
         {"unknown_key": 1},
         {"exclude": [{"sample": "S1"}]},
+        {"de": {"wald_distribution": "chisq"}},
     ],
 )
 def test_schema_refuses_bad_configs(change):

@@ -134,3 +134,47 @@ def test_both_engines_give_the_same_results_through_the_stage(trial, design):
     sig_a, sig_b = set(a.index[a["padj"] < 0.05]), set(b.index[b["padj"] < 0.05])
     assert len(sig_a | sig_b) > 0
     assert len(sig_a & sig_b) / len(sig_a | sig_b) >= 0.98
+
+
+def test_t_reference_is_deseq2s_use_t(treatment_fit):
+    """p-values from t(n - p) on the same statistics; filters and BH run on them; wider CIs."""
+    from scipy.stats import false_discovery_control
+    from scipy.stats import t as student_t
+
+    dds, vec = treatment_fit.dds, treatment_fit.design.contrasts["treatment"]
+    z = contrast_results(dds, vec, shrink=False, independent_filter=False)
+    t = contrast_results(dds, vec, shrink=False, independent_filter=False, wald_distribution="t")
+    df = dds.n_obs - dds.obsm["design_matrix"].shape[1]
+    assert 0 < df < 100
+    pd.testing.assert_series_equal(t["stat"], z["stat"])
+    pd.testing.assert_series_equal(t["log2FoldChange"], z["log2FoldChange"])
+    tested = t["pvalue"].notna()
+    assert tested.equals(z["pvalue"].notna())  # Cook's outliers stay removed
+    expected = 2 * student_t.sf(np.abs(t.loc[tested, "stat"]), df)
+    np.testing.assert_allclose(t.loc[tested, "pvalue"], expected, rtol=1e-12)
+    assert (t.loc[tested, "pvalue"] >= z.loc[tested, "pvalue"]).all()
+    assert (t.loc[tested, "pvalue"] > z.loc[tested, "pvalue"]).any()
+    np.testing.assert_allclose(
+        t.loc[tested, "padj"], false_discovery_control(t.loc[tested, "pvalue"]), rtol=1e-9
+    )
+    width = t["ci_high"] - t["ci_low"]
+    np.testing.assert_allclose(width, 2 * student_t.ppf(0.975, df) * t["lfcSE"], rtol=1e-9)
+    filtered = contrast_results(dds, vec, shrink=False, wald_distribution="t")
+    assert filtered["pvalue"].equals(t["pvalue"])  # independent filtering acts on padj only
+    with pytest.raises(ValueError, match="wald_distribution"):
+        contrast_results(dds, vec, shrink=False, wald_distribution="chisq")
+
+
+def test_configured_t_reference_reaches_the_table_and_its_metadata(trial):
+    from myoclamp.de.pipeline import contrast_table
+
+    adata, _ = trial
+    config = simulation_config(wald_distribution="t", shrink=False)
+    fit = fit_from_adata(adata, "insulin", config)
+    table, meta = contrast_table(fit, "insulin", config)
+    assert meta["wald_distribution"] == "t"
+    assert meta["wald_df"] == fit.dds.n_obs - fit.dds.obsm["design_matrix"].shape[1]
+    normal, meta_z = contrast_table(fit, "insulin", simulation_config(shrink=False))
+    assert meta_z["wald_distribution"] == "normal" and meta_z["wald_df"] is None
+    both = table["pvalue"].notna()
+    assert (table.loc[both, "pvalue"] > normal.loc[both, "pvalue"]).all()

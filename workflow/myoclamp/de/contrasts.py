@@ -1,5 +1,10 @@
 """Wald test of one contrast on a fitted design, with LFC shrinkage and 95 % intervals.
 
+The Wald statistic is referred to the standard normal (DESeq2's default) or, with
+``wald_distribution="t"``, to a t distribution with ``n - p`` degrees of freedom (samples minus
+design columns), as R DESeq2 does with ``useT=TRUE``; the 95 % intervals use the same reference.
+Cook's filtering, independent filtering and BH then run on those p-values, as in DESeq2.
+
 pydeseq2's ``lfc_shrink`` shrinks a coefficient, not a contrast. To shrink a contrast ``c`` we
 reparametrise without refitting: with ``T`` the identity whose row ``k`` is replaced by ``c``
 (``c[k] != 0``), ``beta' = T beta`` and ``X' = X T^-1`` describe the same fit, and ``beta'[k]`` is
@@ -17,6 +22,7 @@ from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 from scipy.stats import norm
+from scipy.stats import t as student_t
 from threadpoolctl import threadpool_limits
 
 from myoclamp.de.engine import BlockInference
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Z95 = float(norm.ppf(0.975))
 CONTRAST_COLUMN = "tested_contrast"
+WALD_DISTRIBUTIONS = ("normal", "t")
 
 RESULT_COLUMNS = [
     "baseMean",
@@ -71,14 +78,18 @@ def contrast_results(
     cooks_filter: bool = True,
     independent_filter: bool = True,
     shrink: bool = True,
+    wald_distribution: str = "normal",
     n_cpus: int = 1,
 ) -> pd.DataFrame:
     """DESeq2 results of ``contrast`` (one row per fitted gene, DESeq2's column names).
 
     Adds the shrunk log2FC (apeGLM-type prior of pydeseq2) and its SE, the 95 % Wald interval of
     the MLE log2FC, and flags: ``outlier`` (Cook's distance, p-value removed) and ``filtered``
-    (removed by independent filtering).
+    (removed by independent filtering). ``wald_distribution``: ``normal`` or ``t`` (module doc).
     """
+    if wald_distribution not in WALD_DISTRIBUTIONS:
+        raise ValueError(f"wald_distribution must be one of {WALD_DISTRIBUTIONS}")
+    df = wald_df(dds) if wald_distribution == "t" else None
     # the fit's own inference (the block engine's batched Wald test when it made the fit)
     inference = dds.inference if dds.inference is not None else DefaultInference(n_cpus=n_cpus)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
@@ -92,13 +103,20 @@ def contrast_results(
             inference=inference,
             quiet=True,
         )
+        if df is not None:  # summary() keeps these p-values, then filters and adjusts them
+            stats.run_wald_test()
+            stats.p_values = pd.Series(
+                2.0 * student_t.sf(np.abs(stats.statistics.to_numpy()), df),
+                index=stats.p_values.index,
+            )
         stats.summary()
     res = stats.results_df.copy()
     outlier = dds.cooks_outlier() if cooks_filter else pd.Series(False, index=dds.var_names)
     res["outlier"] = outlier.reindex(res.index).fillna(False).astype(bool)
     res["filtered"] = res["pvalue"].notna() & res["padj"].isna()
-    res["ci_low"] = res["log2FoldChange"] - Z95 * res["lfcSE"]
-    res["ci_high"] = res["log2FoldChange"] + Z95 * res["lfcSE"]
+    q95 = Z95 if df is None else float(student_t.ppf(0.975, df))
+    res["ci_low"] = res["log2FoldChange"] - q95 * res["lfcSE"]
+    res["ci_high"] = res["log2FoldChange"] + q95 * res["lfcSE"]
     res["log2FoldChange_shrunk"] = np.nan
     res["lfcSE_shrunk"] = np.nan
     if shrink:
@@ -107,6 +125,14 @@ def contrast_results(
         res["log2FoldChange_shrunk"] = shrunk
         res["lfcSE_shrunk"] = se
     return res[RESULT_COLUMNS]
+
+
+def wald_df(dds: DeseqDataSet) -> int:
+    """Degrees of freedom of the t reference: samples minus design columns (DESeq2's ``useT``)."""
+    df = int(dds.n_obs - dds.obsm["design_matrix"].shape[1])
+    if df < 1:
+        raise ValueError("the t reference needs more samples than design columns")
+    return df
 
 
 def shrink_contrast(stats: DeseqStats, contrast: np.ndarray) -> tuple[pd.Series, pd.Series]:

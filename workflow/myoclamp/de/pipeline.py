@@ -10,7 +10,7 @@ import anndata as ad
 import pandas as pd
 
 from myoclamp.de import plots
-from myoclamp.de.contrasts import contrast_results
+from myoclamp.de.contrasts import contrast_results, wald_df
 from myoclamp.de.designs import analysed, build_design, contrast_specs
 from myoclamp.de.fit import Fit, counts_frame, fit_design
 from myoclamp.de.settings import de_settings, trial_levels
@@ -61,10 +61,13 @@ def contrast_table(
         cooks_filter=de["cooks_filter"],
         independent_filter=de["independent_filter"],
         shrink=de["shrink"],
+        wald_distribution=de["wald_distribution"],
         n_cpus=n_cpus,
     )
     table = result_table(res, fit.dds.var)
     meta = contrast_meta(fit, spec, None)
+    meta["wald_distribution"] = de["wald_distribution"]
+    meta["wald_df"] = wald_df(fit.dds) if de["wald_distribution"] == "t" else None
     log.info(
         "contrast %s: %d genes tested, %d at padj < %g",
         contrast,

@@ -62,13 +62,17 @@ def write_r_inputs(
 
 
 def run_r_deseq2(
-    fit: Fit, contrast: str, workdir: str | Path, timeout: float = 3600
+    fit: Fit, contrast: str, workdir: str | Path, timeout: float = 3600, use_t: bool = False
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed and CPU seconds."""
+    """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed and CPU seconds.
+
+    ``use_t``: Wald p-values from the t distribution (R's ``DESeq(..., useT=TRUE)``).
+    """
     paths = write_r_inputs(fit, contrast, workdir)
     out = Path(workdir) / "r_results.tsv"
+    inputs = [str(paths[k]) for k in ("counts", "design", "contrast")]
     proc = subprocess.run(
-        ["Rscript", str(R_SCRIPT), *(str(paths[k]) for k in ("counts", "design", "contrast")), out],
+        ["Rscript", str(R_SCRIPT), *inputs, str(out), "useT" if use_t else "normal"],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -99,6 +103,7 @@ def compare_results(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) -> d
             spearmanr(py.loc[ok, "log2FoldChange"], r.loc[ok, "log2FoldChange"]).statistic
         ),
         "spearman_stat": float(spearmanr(py.loc[ok, "stat"], r.loc[ok, "stat"]).statistic),
+        "spearman_pvalue": float(spearmanr(py.loc[ok, "pvalue"], r.loc[ok, "pvalue"]).statistic),
         "sig_pydeseq2": len(sig_py),
         "sig_r": len(sig_r),
         "jaccard_sig": (len(sig_py & sig_r) / len(union)) if union else 1.0,
@@ -180,6 +185,7 @@ def compare_design(adata, config: dict, design: str, contrast: str, workdir, n_c
     import time
 
     from myoclamp.de.pipeline import contrast_table, fit_from_adata
+    from myoclamp.de.settings import de_settings
 
     cfg = {**config, "de": {**config.get("de", {}), "shrink": False}}
     cpu = time.process_time()
@@ -187,7 +193,8 @@ def compare_design(adata, config: dict, design: str, contrast: str, workdir, n_c
     fit = fit_from_adata(adata, design, cfg, n_cpus=n_cpus)
     table, _ = contrast_table(fit, contrast, cfg, n_cpus=n_cpus)
     py_wall, py_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    r, r_time = run_r_deseq2(fit, contrast, workdir)
+    use_t = de_settings(cfg)["wald_distribution"] == "t"
+    r, r_time = run_r_deseq2(fit, contrast, workdir, use_t=use_t)
     figures = compare_results(table, r)
     figures.update(
         contrast=contrast,

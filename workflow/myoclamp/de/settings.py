@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "refit_cooks": True,
     "cooks_filter": True,
     "independent_filter": True,
+    "wald_distribution": "normal",
     "shrink": True,
     "genes_of_interest": GENES_OF_INTEREST,
 }
