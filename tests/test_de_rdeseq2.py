@@ -54,6 +54,21 @@ def test_simulated_trial_matches_r(tmp_path, design, contrast):
 @pytest.mark.parametrize(
     ("design", "contrast"), [("treatment", "treatment"), ("insulin", "insulin")]
 )
+def test_t_reference_matches_r_use_t(tmp_path, design, contrast):
+    """de.wald_distribution t gives R's useT=TRUE p-values, not the normal ones."""
+    adata, _ = simulate_trial((5, 4), 400, clamp_per_arm=(3, 3), treatment_genes=20, seed=2)
+    config = simulation_config(wald_distribution="t")
+    figures = compare_design(adata, config, design, contrast, tmp_path / "t")
+    check(figures)
+    assert figures["median_abs_log10_p_ratio"] < 1e-3
+    normal = compare_design(adata, simulation_config(), design, contrast, tmp_path / "z")
+    assert normal["median_abs_log10_p_ratio"] < 1e-3
+    assert figures["sig_r"] <= normal["sig_r"]
+
+
+@pytest.mark.parametrize(
+    ("design", "contrast"), [("treatment", "treatment"), ("insulin", "insulin")]
+)
 def test_demo_cohort_matches_r(tmp_path, design, contrast):
     from myoclamp.demo import generate
 

@@ -103,7 +103,10 @@ def compare_results(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) -> d
             spearmanr(py.loc[ok, "log2FoldChange"], r.loc[ok, "log2FoldChange"]).statistic
         ),
         "spearman_stat": float(spearmanr(py.loc[ok, "stat"], r.loc[ok, "stat"]).statistic),
-        "spearman_pvalue": float(spearmanr(py.loc[ok, "pvalue"], r.loc[ok, "pvalue"]).statistic),
+        # same statistics referred to different distributions keep their order: compare values
+        "median_abs_log10_p_ratio": float(
+            np.median(np.abs(np.log10(py.loc[ok, "pvalue"]) - np.log10(r.loc[ok, "pvalue"])))
+        ),
         "sig_pydeseq2": len(sig_py),
         "sig_r": len(sig_r),
         "jaccard_sig": (len(sig_py & sig_r) / len(union)) if union else 1.0,
