@@ -34,16 +34,18 @@ CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": T
 TRUTH = {"insulin": "insulin_log2fc_planted", "treatment": "treatment_log2fc"}
 
 
-def calibrate(seed: int, workdir: Path, treatment_effect: bool = False) -> list[dict]:
+def calibrate(
+    seed: int, workdir: Path, treatment_effect: bool = False, cpus: int = 2
+) -> list[dict]:
     paths = generate(workdir / f"seed{seed}", seed=seed, treatment_effect=treatment_effect)
     truth = pd.read_csv(paths["truth_genes"], sep="\t").set_index("gene")
     adata = demo_adata(paths)
     rows = []
     for contrast, column in TRUTH.items():
-        fit = fit_from_adata(adata, contrast, CONFIG, n_cpus=2)
+        fit = fit_from_adata(adata, contrast, CONFIG, n_cpus=cpus)
         for dist in WALD_DISTRIBUTIONS:
             config = {**CONFIG, "de": {**CONFIG["de"], "wald_distribution": dist}}
-            table, _ = contrast_table(fit, contrast, config, n_cpus=2)
+            table, _ = contrast_table(fit, contrast, config, n_cpus=cpus)
             for min_abs in (0.0, 1.0):
                 rows.append(
                     {"seed": seed, "contrast": contrast, "wald": dist, "min_abs_log2fc": min_abs}
@@ -56,12 +58,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="20070510,1,2,3,4,5")
     ap.add_argument("--treatment-effect", action="store_true", help="plant the treatment set")
+    ap.add_argument("--cpus", type=int, default=2)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in (int(s) for s in args.seeds.split(",")):
-            rows += calibrate(seed, Path(tmp), args.treatment_effect)
+            rows += calibrate(seed, Path(tmp), args.treatment_effect, args.cpus)
             print(pd.DataFrame(rows[-8:]).to_csv(sep="\t", index=False), flush=True)
     table = pd.DataFrame(rows)
     print(table.to_csv(sep="\t", index=False, float_format="%.3f"))

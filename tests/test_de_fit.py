@@ -174,7 +174,9 @@ def test_configured_t_reference_reaches_the_table_and_its_metadata(trial):
     table, meta = contrast_table(fit, "insulin", config)
     assert meta["wald_distribution"] == "t"
     assert meta["wald_df"] == fit.dds.n_obs - fit.dds.obsm["design_matrix"].shape[1]
-    normal, meta_z = contrast_table(fit, "insulin", simulation_config(shrink=False))
+    assert de_settings(simulation_config())["wald_distribution"] == "t"  # the workflow's default
+    z_config = simulation_config(shrink=False, wald_distribution="normal")
+    normal, meta_z = contrast_table(fit, "insulin", z_config)
     assert meta_z["wald_distribution"] == "normal" and meta_z["wald_df"] is None
     both = table["pvalue"].notna()
     assert (table.loc[both, "pvalue"] > normal.loc[both, "pvalue"]).all()

@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "refit_cooks": True,
     "cooks_filter": True,
     "independent_filter": True,
-    "wald_distribution": "normal",
+    "wald_distribution": "t",
     "shrink": True,
     "genes_of_interest": GENES_OF_INTEREST,
 }
