@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from myoclamp.bench.rdeseq2 import agreement, parse_r_timing
 
 
@@ -31,3 +32,19 @@ def test_agreement_of_workflow_table_and_r_results(tmp_path):
     same = agreement(tmp_path / "py.tsv", tmp_path / "py.tsv")
     assert same == {"spearman_stat": 1.0, "jaccard_padj05": 1.0}
     assert agreement(tmp_path / "missing.tsv", tmp_path / "r.tsv") == {}
+
+
+def test_compare_results_measures_p_values_on_their_scale():
+    """Spearman cannot tell two references of one statistic apart; the p-value ratio can."""
+    from myoclamp.de.rcompare import compare_results
+
+    rng = np.random.default_rng(1)
+    stat = rng.normal(size=300)
+    p = rng.uniform(0.001, 1, 300)
+    a = pd.DataFrame({"log2FoldChange": stat, "stat": stat, "pvalue": p, "padj": p})
+    same = compare_results(a, a)
+    assert same["median_abs_log10_p_ratio"] == 0.0
+    doubled = compare_results(a, a.assign(pvalue=p / 2))
+    assert doubled["median_abs_log10_p_ratio"] == pytest.approx(np.log10(2))
+    assert doubled["spearman_stat"] == 1.0
+    assert np.isnan(compare_results(a.drop(columns="pvalue"), a)["median_abs_log10_p_ratio"])

@@ -106,7 +106,9 @@ def compare_results(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) -> d
         # same statistics referred to different distributions keep their order: compare values
         "median_abs_log10_p_ratio": float(
             np.median(np.abs(np.log10(py.loc[ok, "pvalue"]) - np.log10(r.loc[ok, "pvalue"])))
-        ),
+        )
+        if "pvalue" in py.columns and "pvalue" in r.columns
+        else float("nan"),
         "sig_pydeseq2": len(sig_py),
         "sig_r": len(sig_r),
         "jaccard_sig": (len(sig_py & sig_r) / len(union)) if union else 1.0,
