@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.bench.rdeseq2 import agreement, parse_r_timing
+from myoclamp.bench.rdeseq2 import agreement, parse_r_timing, wald_distribution
+from myoclamp.de.rcompare import r_command
 
 
 def test_parse_r_timing_reads_both_lines_only():
@@ -48,3 +49,18 @@ def test_compare_results_measures_p_values_on_their_scale():
     assert doubled["median_abs_log10_p_ratio"] == pytest.approx(np.log10(2))
     assert doubled["spearman_stat"] == 1.0
     assert np.isnan(compare_results(a.drop(columns="pvalue"), a)["median_abs_log10_p_ratio"])
+    underflow = a.assign(pvalue=np.where(np.arange(300) < 200, 0.0, p))  # most p below 1e-308
+    assert compare_results(underflow, underflow)["median_abs_log10_p_ratio"] == 0.0
+
+
+def test_r_runs_on_the_reference_the_workflow_run_used(tmp_path):
+    inputs = {k: tmp_path / f"{k}.tsv" for k in ("counts", "design", "contrast")}
+    cmd = r_command(inputs, tmp_path / "out.tsv", use_t=True)
+    assert cmd[0] == "Rscript" and cmd[-2:] == [str(tmp_path / "out.tsv"), "useT"]
+    assert r_command(inputs, tmp_path / "out.tsv")[-1] == "normal"
+    meta = tmp_path / "results" / "de" / "meta"
+    meta.mkdir(parents=True)
+    (meta / "insulin.json").write_text('{"wald_distribution": "t", "wald_df": 97}')
+    (meta / "old.json").write_text('{"contrast": "old"}')  # written before the option existed
+    assert wald_distribution(tmp_path, "insulin") == "t"
+    assert wald_distribution(tmp_path, "old") == "normal"

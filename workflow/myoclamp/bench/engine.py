@@ -30,11 +30,11 @@ from pydeseq2.default_inference import DefaultInference
 
 from myoclamp.bench.engine_designs import BenchDesign, gene_sample, load_design
 from myoclamp.bench.measure import run_measured
-from myoclamp.bench.rdeseq2 import parse_r_timing, r_command
+from myoclamp.bench.rdeseq2 import parse_r_timing
 from myoclamp.de.contrasts import contrast_results
 from myoclamp.de.engine import BlockInference
 from myoclamp.de.fit import Fit, fit_design
-from myoclamp.de.rcompare import write_r_inputs
+from myoclamp.de.rcompare import r_command, write_r_inputs
 from myoclamp.io import atomic_path
 
 ENGINES = ("pydeseq2", "blocks")
@@ -107,6 +107,20 @@ def run_plan(
     return steps
 
 
+def first_contrast_table(dds, design: BenchDesign, shrink: bool, n_cpus: int) -> pd.DataFrame:
+    """``contrast_results`` of the design's first contrast with the design's DE settings."""
+    s = design.settings
+    return contrast_results(
+        dds,
+        design.vector,
+        alpha=s["alpha"],
+        cooks_filter=s["cooks_filter"],
+        independent_filter=s["independent_filter"],
+        shrink=shrink,
+        n_cpus=n_cpus,
+    )
+
+
 def measure_engine(
     design: BenchDesign,
     engine: str,
@@ -136,15 +150,7 @@ def measure_engine(
     timings = {}
     for shrink in (False, True):
         start = time.perf_counter()
-        table = contrast_results(
-            fit.dds,
-            design.vector,
-            alpha=settings["alpha"],
-            cooks_filter=settings["cooks_filter"],
-            independent_filter=settings["independent_filter"],
-            shrink=shrink,
-            n_cpus=n_cpus,
-        )
+        table = first_contrast_table(fit.dds, design, shrink, n_cpus)
         timings[shrink] = time.perf_counter() - start
     write_results(table, results_path)
     if engine == "pydeseq2":

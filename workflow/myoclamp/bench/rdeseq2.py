@@ -7,6 +7,7 @@ genes; the scaled figure is marked as such)."""
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ import pandas as pd
 from myoclamp.bench.engine_designs import gene_sample
 from myoclamp.bench.measure import run_measured
 from myoclamp.de.fit import load_fit
-from myoclamp.de.rcompare import R_SCRIPT, compare_results, write_r_inputs
+from myoclamp.de.rcompare import compare_results, r_command, write_r_inputs
 
 
 def fit_facts(fit) -> dict:
@@ -45,18 +46,13 @@ def parse_r_timing(stdout: str) -> dict[str, float]:
     return out
 
 
-def r_command(inputs: dict[str, Path], out: Path) -> list[str]:
-    """``Rscript scripts/r_deseq2.R`` on inputs of ``write_r_inputs``, results to ``out``."""
-    return ["Rscript", str(R_SCRIPT), *(str(inputs[k]) for k in ("counts", "design", "contrast")),
-            str(out)]  # fmt: skip
-
-
 def time_r_on_fits(
     rundir: str | Path, workdir: str | Path, budget: float | None, genes: int | None = None
 ) -> list[dict]:
     """For every fit of the run in ``rundir``: its facts and R DESeq2's cost on the same input.
 
     R's status is ``ok``, ``failed``, ``timeout`` (over ``budget`` seconds) or ``not estimable``.
+    R refers the Wald statistic to the distribution the run used (``de.wald_distribution``).
     With ``genes``, R fits a seeded sample of that many of the fitted genes (``r_genes``) and
     ``r_seconds_all_genes`` is its ``DESeq()`` time scaled to all of them.
     """
@@ -72,7 +68,8 @@ def time_r_on_fits(
         del fit
         gc.collect()
         out = Path(workdir) / facts["design"] / "r_results.tsv"
-        run = run_measured(r_command(inputs, out), budget)
+        use_t = wald_distribution(rundir, facts["contrast"]) == "t"
+        run = run_measured(r_command(inputs, out, use_t), budget)
         row = {
             **facts,
             "r_status": run.status,
@@ -90,6 +87,12 @@ def time_r_on_fits(
             row["r_error"] = run.stderr[-500:]
         rows.append(row)
     return rows
+
+
+def wald_distribution(rundir: str | Path, contrast: str) -> str:
+    """The Wald reference the run used for ``contrast`` (its meta JSON; older runs: normal)."""
+    meta = Path(rundir) / "results" / "de" / "meta" / f"{contrast}.json"
+    return json.loads(meta.read_text()).get("wald_distribution", "normal")
 
 
 def agreement(py_table: Path, r_table: Path) -> dict[str, float]:

@@ -61,18 +61,24 @@ def write_r_inputs(
     return paths
 
 
-def run_r_deseq2(
-    fit: Fit, contrast: str, workdir: str | Path, timeout: float = 3600, use_t: bool = False
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed and CPU seconds.
+def r_command(inputs: dict[str, Path], out: Path, use_t: bool = False) -> list[str]:
+    """``Rscript scripts/r_deseq2.R`` on inputs of :func:`write_r_inputs`, results to ``out``.
 
     ``use_t``: Wald p-values from the t distribution (R's ``DESeq(..., useT=TRUE)``).
     """
+    files = [str(inputs[k]) for k in ("counts", "design", "contrast")]
+    return ["Rscript", str(R_SCRIPT), *files, str(out), "useT" if use_t else "normal"]
+
+
+def run_r_deseq2(
+    fit: Fit, contrast: str, workdir: str | Path, timeout: float = 3600, use_t: bool = False
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed and CPU seconds
+    (``use_t``: see :func:`r_command`)."""
     paths = write_r_inputs(fit, contrast, workdir)
     out = Path(workdir) / "r_results.tsv"
-    inputs = [str(paths[k]) for k in ("counts", "design", "contrast")]
     proc = subprocess.run(
-        ["Rscript", str(R_SCRIPT), *inputs, str(out), "useT" if use_t else "normal"],
+        r_command(paths, out, use_t),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -104,15 +110,20 @@ def compare_results(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) -> d
         ),
         "spearman_stat": float(spearmanr(py.loc[ok, "stat"], r.loc[ok, "stat"]).statistic),
         # same statistics referred to different distributions keep their order: compare values
-        "median_abs_log10_p_ratio": float(
-            np.median(np.abs(np.log10(py.loc[ok, "pvalue"]) - np.log10(r.loc[ok, "pvalue"])))
-        )
-        if "pvalue" in py.columns and "pvalue" in r.columns
-        else float("nan"),
+        "median_abs_log10_p_ratio": (
+            float(np.median(np.abs(_log10_p(py.loc[ok]) - _log10_p(r.loc[ok]))))
+            if "pvalue" in py.columns and "pvalue" in r.columns
+            else float("nan")
+        ),
         "sig_pydeseq2": len(sig_py),
         "sig_r": len(sig_r),
         "jaccard_sig": (len(sig_py & sig_r) / len(union)) if union else 1.0,
     }
+
+
+def _log10_p(table: pd.DataFrame) -> np.ndarray:
+    """log10 of the p-values, those that underflowed to 0 held at the smallest double."""
+    return np.log10(np.maximum(table["pvalue"].to_numpy(float), np.finfo(float).tiny))
 
 
 # --------------------------------------------------------------------------- reference data sets
