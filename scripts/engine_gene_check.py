@@ -16,21 +16,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy.special import gammaln
+from pydeseq2.utils import nb_nll
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 
 from myoclamp.bench.engine_designs import load_design, subsample_genes  # noqa: E402
 from myoclamp.de.fit import fit_design, make_inference  # noqa: E402
-
-
-def nb_nll(beta: np.ndarray, y: np.ndarray, sf: np.ndarray, x: np.ndarray, alpha: float) -> float:
-    """Negative log-likelihood of counts ``y`` with means ``sf * exp(x beta)``, dispersion alpha."""
-    mu = sf * np.exp(x @ beta)
-    r = 1.0 / alpha
-    ll = gammaln(y + r) - gammaln(r) - gammaln(y + 1) + r * np.log(r / (r + mu))
-    return float(-(ll + y * np.log(mu / (r + mu))).sum())
 
 
 def main() -> None:
@@ -54,14 +46,9 @@ def main() -> None:
         for engine, dds in fits.items():
             beta = dds.varm["LFC"].loc[gene].to_numpy()
             alpha = float(dds.var.loc[gene, "dispersions"])
+            mu = dds.obs["size_factors"].to_numpy() * np.exp(x @ beta)
             nll = {
-                other: nb_nll(
-                    beta,
-                    y,
-                    dds.obs["size_factors"].to_numpy(),
-                    x,
-                    float(o.var.loc[gene, "dispersions"]),
-                )
+                other: float(nb_nll(y, mu, float(o.var.loc[gene, "dispersions"])))
                 for other, o in fits.items()
             }
             print(

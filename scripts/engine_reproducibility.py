@@ -21,6 +21,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 
+from myoclamp.bench.engine import first_contrast_table  # noqa: E402
 from myoclamp.bench.engine_designs import (  # noqa: E402
     BenchDesign,
     load_design,
@@ -28,25 +29,14 @@ from myoclamp.bench.engine_designs import (  # noqa: E402
     subsample_genes,
 )
 from myoclamp.bench.engine_report import agreement  # noqa: E402
-from myoclamp.de.contrasts import contrast_results  # noqa: E402
 from myoclamp.de.fit import fit_design, make_inference  # noqa: E402
 
 
 def first_contrast(bench: BenchDesign, engine: str, cpus: int) -> pd.DataFrame:
     """The first contrast's MLE table of ``bench`` fitted by ``engine``."""
-    fit = fit_design(
-        bench.design, bench.counts, settings=bench.settings, inference=make_inference(engine, cpus)
-    )
-    s = bench.settings
-    return contrast_results(
-        fit.dds,
-        bench.vector,
-        alpha=s["alpha"],
-        cooks_filter=s["cooks_filter"],
-        independent_filter=s["independent_filter"],
-        shrink=False,
-        n_cpus=cpus,
-    )
+    inference = make_inference(engine, cpus)
+    fit = fit_design(bench.design, bench.counts, settings=bench.settings, inference=inference)
+    return first_contrast_table(fit.dds, bench, shrink=False, n_cpus=cpus)
 
 
 def main() -> None:
