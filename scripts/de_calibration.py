@@ -4,10 +4,12 @@ For each seed: generate the 70-participant demo (``myoclamp.demo.generate``; the
 seed 20070510), leave out the planted defective samples (as QC would), fit the ``insulin`` and
 ``treatment`` designs with the configured engine and shrinkage, test each contrast with the Wald
 statistic referred to the normal and to t(n - p) (``de.wald_distribution``; one fit serves both),
-and compare the padj < 0.05 genes with the planted truth. Prints one TSV row per seed, contrast,
-reference distribution and size threshold, then the means.
+and compare the padj < 0.05 genes with the planted truth. ``--unwanted-factors 0,1`` fits each
+design once per number of residual factors of the control genes (``de.unwanted``);
+``false_control`` counts the false discoveries among the control genes. Prints one TSV row per
+seed, factors, contrast, reference distribution and size threshold, then the means.
 
-    .venv/bin/python scripts/de_calibration.py --seeds 20070510,1,2,3,4,5
+    .venv/bin/python scripts/de_calibration.py --seeds 20070510,1,2,3,4,5 --unwanted-factors 0,1
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT / "workflow"))
 from myoclamp.de.contrasts import WALD_DISTRIBUTIONS  # noqa: E402
 from myoclamp.de.pipeline import contrast_table, fit_from_adata  # noqa: E402
 from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata  # noqa: E402
+from myoclamp.de.settings import de_settings  # noqa: E402
 from myoclamp.demo import generate  # noqa: E402
 from myoclamp.demo.truth import recovery  # noqa: E402
 
@@ -35,22 +38,34 @@ TRUTH = {"insulin": "insulin_log2fc_planted", "treatment": "treatment_log2fc"}
 
 
 def calibrate(
-    seed: int, workdir: Path, treatment_effect: bool = False, cpus: int = 2
+    seed: int,
+    workdir: Path,
+    treatment_effect: bool = False,
+    cpus: int = 2,
+    unwanted_factors: tuple[int, ...] = (0,),
 ) -> list[dict]:
     paths = generate(workdir / f"seed{seed}", seed=seed, treatment_effect=treatment_effect)
     truth = pd.read_csv(paths["truth_genes"], sep="\t").set_index("gene")
     adata = demo_adata(paths)
     rows = []
-    for contrast, column in TRUTH.items():
-        fit = fit_from_adata(adata, contrast, CONFIG, n_cpus=cpus)
-        for dist in WALD_DISTRIBUTIONS:
-            config = {**CONFIG, "de": {**CONFIG["de"], "wald_distribution": dist}}
-            table, _ = contrast_table(fit, contrast, config, n_cpus=cpus)
-            for min_abs in (0.0, 1.0):
-                rows.append(
-                    {"seed": seed, "contrast": contrast, "wald": dist, "min_abs_log2fc": min_abs}
-                    | recovery(table, truth[column], min_abs)
-                )
+    for k in unwanted_factors:
+        base = {**CONFIG, "de": {**CONFIG["de"], "unwanted": {"factors": k}}}
+        control = set(de_settings(base)["unwanted"]["genes"])
+        for contrast, column in TRUTH.items():
+            fit = fit_from_adata(adata, contrast, base, n_cpus=cpus)
+            planted = truth[column]
+            for dist in WALD_DISTRIBUTIONS:
+                config = {**base, "de": {**base["de"], "wald_distribution": dist}}
+                table, _ = contrast_table(fit, contrast, config, n_cpus=cpus)
+                sig = set(table.loc[table["padj"] < 0.05, "gene_id"])
+                false_control = len((sig & control) - set(planted.index[planted != 0]))
+                for min_abs in (0.0, 1.0):
+                    rows.append(
+                        {"seed": seed, "unwanted_factors": k, "contrast": contrast, "wald": dist}
+                        | {"min_abs_log2fc": min_abs}
+                        | recovery(table, planted, min_abs)
+                        | {"false_control": false_control}
+                    )
     return rows
 
 
@@ -59,17 +74,21 @@ def main() -> None:
     ap.add_argument("--seeds", default="20070510,1,2,3,4,5")
     ap.add_argument("--treatment-effect", action="store_true", help="plant the treatment set")
     ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--unwanted-factors", default="0", help="e.g. 0,1: one fit per number")
     args = ap.parse_args()
+    factors = tuple(int(k) for k in args.unwanted_factors.split(","))
     warnings.simplefilter("ignore")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in (int(s) for s in args.seeds.split(",")):
-            rows += calibrate(seed, Path(tmp), args.treatment_effect, args.cpus)
-            print(pd.DataFrame(rows[-8:]).to_csv(sep="\t", index=False), flush=True)
+            new = calibrate(seed, Path(tmp), args.treatment_effect, args.cpus, factors)
+            rows += new
+            print(pd.DataFrame(new).to_csv(sep="\t", index=False), flush=True)
     table = pd.DataFrame(rows)
     print(table.to_csv(sep="\t", index=False, float_format="%.3f"))
-    keys = ["contrast", "wald", "min_abs_log2fc"]
-    means = table.groupby(keys)[["recall", "observed_fdr", "significant"]].mean()
+    keys = ["unwanted_factors", "contrast", "wald", "min_abs_log2fc"]
+    figures = ["recall", "observed_fdr", "significant", "false_control"]
+    means = table.groupby(keys)[figures].mean()
     print(means.to_csv(sep="\t", float_format="%.3f"))
 
 

@@ -84,6 +84,19 @@ def test_demo_cohort_matches_r(tmp_path, design, contrast):
     check(compare_design(adata, DEMO_CONFIG, design, contrast, tmp_path / "r"))
 
 
+def test_unwanted_factor_design_matches_r(tmp_path):
+    """With de.unwanted (RUVg) the factor is one more column of the matrix R is given."""
+    from myoclamp.demo import generate
+
+    paths = generate(tmp_path / "demo", n_participants=24, n_genes=3000)
+    adata = demo_adata(paths)
+    config = {**DEMO_CONFIG, "de": {**DEMO_CONFIG["de"], "unwanted": {"factors": 1}}}
+    figures = compare_design(adata, config, "insulin", "insulin", tmp_path / "r")
+    check(figures)
+    plain = compare_design(adata, DEMO_CONFIG, "insulin", "insulin", tmp_path / "plain")
+    assert figures["coefficients"] == plain["coefficients"] + 1
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not GSE202295.is_dir(), reason="GSE202295 counts not found")
 def test_gse202295_nested_design_matches_r(tmp_path):

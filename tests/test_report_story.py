@@ -96,3 +96,28 @@ def test_endpoints_view_and_ci_statement():
     assert view.loc[0, "anakinra - placebo at follow-up [95 % CI]"] == "-0.46 [-0.9, -0.02]"
     assert view.loc[1, "baseline placebo"] == "2 (2), n=2"
     assert story.ci_excludes_zero(t) == ["hba1c"]
+
+
+def test_contrast_block_says_when_the_design_was_adjusted_for_unwanted_variation():
+    from myoclamp.report.render import _contrast_block
+
+    def block(factors):
+        summary = pd.DataFrame(
+            [
+                {
+                    "contrast": "insulin",
+                    "description": "insulin vs basal",
+                    "formula": "~ participant + visit + clamp",
+                    "samples": 40,
+                    "participants": 10,
+                    "estimable": "yes",
+                    "unwanted_factors": factors,
+                }
+            ]
+        )
+        return _contrast_block("insulin", summary, {"insulin": _de()}, {}, ["SLC2A4"])
+
+    assert "Adjusted for 1 factor of unwanted variation" in block(1)
+    assert "Adjusted for 2 factors" in block(2)
+    assert "Adjusted for" not in block(0)
+    assert "Adjusted for" not in block(np.nan)  # summaries written before the option existed

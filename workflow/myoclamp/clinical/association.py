@@ -103,7 +103,8 @@ def deseq2_association(
         matrix=matrix,
         min_group=1,
     )
-    settings = {**de_cfg, "min_count": 0, "min_samples": 1}  # genes were filtered already
+    # genes were filtered already; de.unwanted (RUVg) belongs to the DE designs, not this one
+    settings = {**de_cfg, "min_count": 0, "min_samples": 1, "unwanted": {"factors": 0}}
     fit = fit_design(design, counts, settings=settings, n_cpus=n_cpus)
     vec = np.zeros(matrix.shape[1])
     vec[list(matrix.columns).index(M_COLUMN)] = 1.0

@@ -72,6 +72,15 @@ class Design:
     contrasts: dict[str, np.ndarray] = field(default_factory=dict)
     not_estimable: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    unwanted: dict = field(default_factory=dict)
+
+    def add_columns(self, extra: pd.DataFrame) -> None:
+        """Append nuisance columns (weight 0 in every contrast) to the design matrix."""
+        if extra.shape[1] == 0:
+            return
+        self.matrix = pd.concat([self.matrix, extra.loc[self.matrix.index]], axis=1)
+        zeros = np.zeros(extra.shape[1])
+        self.contrasts = {k: np.concatenate([v, zeros]) for k, v in self.contrasts.items()}
 
     @property
     def n_samples(self) -> int:

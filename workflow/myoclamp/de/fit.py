@@ -19,6 +19,7 @@ from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
 from myoclamp.de.designs import Design
+from myoclamp.de.unwanted import control_factors
 from myoclamp.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,13 @@ def fit_design(
     settings: dict,
     n_cpus: int = 1,
     inference: Inference | None = None,
+    control: list[str] | None = None,
 ) -> Fit:
     """Filter genes and run pydeseq2's ``deseq2()`` on ``design`` (full-rank DataFrame).
 
-    ``inference`` replaces pydeseq2's ``DefaultInference(n_cpus)`` (e.g. a faster engine).
+    ``inference`` replaces pydeseq2's ``DefaultInference(n_cpus)`` (e.g. a faster engine). With
+    ``settings["unwanted"]["factors"]`` = k > 0, k factors of the negative-control genes
+    ``control`` (columns of ``counts``) are added to the design first (:mod:`myoclamp.de.unwanted`).
     """
     min_samples = settings.get("min_samples") or design.min_group
     if design.matrix is None or design.reason:
@@ -95,6 +99,14 @@ def fit_design(
         design.not_estimable = {**dict.fromkeys(design.contrasts, design.reason)}
         design.contrasts = {}
         return Fit(design, None, counts.shape[1], int(min_samples))
+    k = int((settings.get("unwanted") or {}).get("factors") or 0)
+    if k > 0:
+        contrasts = list(design.contrasts.values())
+        unwanted = control_factors(sub, design.matrix, contrasts, list(control or []), k)
+        if unwanted.reason:
+            log.warning("design %s: no unwanted-variation factor: %s", design.name, unwanted.reason)
+        design.add_columns(unwanted.values)
+        design.unwanted = unwanted.meta()
     meta = design.metadata.loc[sub.index, ["participant"]].astype(str)
     if inference is None:
         inference = make_inference(settings.get("engine", "pydeseq2"), n_cpus)

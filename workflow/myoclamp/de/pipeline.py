@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import anndata as ad
+import numpy as np
 import pandas as pd
 
 from myoclamp.de import plots
@@ -31,13 +32,34 @@ PLOTS = ("volcano", "ma", "pvalues", "forest")
 
 def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1) -> Fit:
     """Build design ``design`` from ``adata.obs`` and fit it on the raw counts."""
+    de = de_settings(config)
     built = build_design(adata.obs, design, config)
     samples = built.matrix.index if built.matrix is not None else adata.obs_names[:0]
     counts = counts_frame(adata, samples)
-    fit = fit_design(built, counts, settings=de_settings(config), n_cpus=n_cpus)
+    control = control_gene_keys(adata, de["unwanted"])
+    fit = fit_design(built, counts, settings=de, n_cpus=n_cpus, control=control)
     if fit.dds is not None:
         fit.dds.var["symbol"] = adata.var["symbol"].reindex(fit.dds.var_names).astype(str)
     return fit
+
+
+def control_gene_keys(adata: ad.AnnData, unwanted: dict) -> list[str]:
+    """Gene keys of the configured control genes (``de.unwanted.genes``: symbols or gene keys).
+
+    Raises when factors are asked for and none of the genes is in the counts.
+    """
+    if not unwanted["factors"]:
+        return []
+    wanted = {str(g) for g in unwanted["genes"]}
+    symbols = adata.var["symbol"].astype(str) if "symbol" in adata.var else adata.var_names
+    hit = np.asarray(symbols.isin(wanted)) | np.asarray(adata.var_names.isin(wanted))
+    if not hit.any():
+        raise ValueError(
+            f"config de.unwanted: factors = {unwanted['factors']} but none of the control genes "
+            f"({', '.join(sorted(wanted)[:5])}, ...) is among the genes of the counts (symbols or "
+            "ids); list genes the counts have under de.unwanted.genes, or set factors: 0"
+        )
+    return list(adata.var_names[hit])
 
 
 def contrast_table(

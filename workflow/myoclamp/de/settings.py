@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from myoclamp.de.unwanted import BIOPSY_STRESS_CONTROLS
+
 BUILTIN_DESIGNS = ("treatment", "insulin", "insulin_groups")
 
 GENES_OF_INTEREST = [
@@ -46,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "wald_distribution": "t",
     "shrink": True,
     "genes_of_interest": GENES_OF_INTEREST,
+    "unwanted": {"factors": 0, "genes": BIOPSY_STRESS_CONTROLS},
 }
 
 CONTRAST_DEFAULTS: dict[str, Any] = {"subset": {}, "covariates": [], "block": "auto"}
@@ -55,6 +58,7 @@ def de_settings(config: dict) -> dict[str, Any]:
     """The ``de`` section of ``config`` with every missing key set to its default."""
     section = dict(DEFAULTS)
     section.update((config or {}).get("de") or {})
+    section["unwanted"] = {**DEFAULTS["unwanted"], **(section.get("unwanted") or {})}
     section["contrasts"] = [{**CONTRAST_DEFAULTS, **c} for c in section["contrasts"] or []]
     return section
 

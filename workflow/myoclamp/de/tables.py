@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = [
     "participants",
     "participants_left_out",
     "coefficients",
+    "unwanted_factors",
     "genes_fitted",
     "genes_tested",
     "sig_fdr05",
@@ -66,6 +67,7 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
         "participants_left_out": d.left_out.to_dict(orient="records"),
         "coefficients": 0 if matrix is None else int(matrix.shape[1]),
         "dropped_columns": list(d.dropped_columns),
+        "unwanted": getattr(d, "unwanted", {}),
         "contrast_vector": (
             {}
             if reason is not None
@@ -94,6 +96,7 @@ def summary_row(meta: dict, table: pd.DataFrame, alpha: float) -> dict:
     sig = padj < alpha
     row = {k: meta.get(k) for k in SUMMARY_COLUMNS if k in meta}
     row["participants_left_out"] = len(meta.get("participants_left_out", []))
+    row["unwanted_factors"] = int((meta.get("unwanted") or {}).get("factors", 0))
     row.update(
         genes_tested=int(padj.notna().sum()),
         sig_fdr05=int((padj < 0.05).sum()),

@@ -113,6 +113,17 @@ def qc_section(qc: pd.DataFrame | None, figures: list[str]) -> Section:
     return Section("Quality control", body)
 
 
+def _unwanted_sentence(factors: object) -> str:
+    """The design's unwanted-variation covariates, if any (``unwanted_factors`` of the summary)."""
+    n = pd.to_numeric(pd.Series([factors]), errors="coerce").fillna(0).astype(int).iloc[0]
+    if n <= 0:
+        return ""
+    return (
+        f" Adjusted for {n} factor{'s' if n > 1 else ''} of unwanted variation from the "
+        "negative-control genes (RUVg, config <code>de.unwanted</code>)."
+    )
+
+
 def _contrast_block(
     name: str, summary: pd.DataFrame, tables: dict, figs: dict, goi: list[str]
 ) -> str:
@@ -124,6 +135,7 @@ def _contrast_block(
             f"{str(r.get('description', '')).capitalize()}. "
             f"Design <code>{r.get('formula', '')}</code>; "
             f"{r.get('samples', 'NA')} samples of {r.get('participants', 'NA')} participants."
+            + _unwanted_sentence(r.get("unwanted_factors"))
         )
         if str(r.get("estimable", "yes")) == "no":
             return body + _p(f"Not estimable from these data: {r.get('reason', '')}", "warn")

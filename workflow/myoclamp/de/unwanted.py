@@ -1,0 +1,151 @@
+"""Unwanted variation from negative-control genes (RUVg) as covariates of a design.
+
+Muscle biopsies differ in handling stress: the immediate-early genes vary several-fold from biopsy
+to biopsy (``shared/reference/muscle_biology.md``), and that variance hides the insulin response
+of the immediate-early genes that do respond (FOS, EGR1, JUNB, NR4A1/3, ATF3, MYC). Following RUVg
+(Risso et al. 2014, Nat Biotechnol 32:896), the unwanted factors are the leading left singular
+vectors of ``log2(normalised count + 1)`` of **negative-control genes**: genes that carry the
+unwanted variation but do not respond to what the design tests. Before the decomposition
+everything the design explains apart from the tested contrasts is removed (person means, visit,
+covariates), so that the factors describe biopsy-to-biopsy variation and not differences between
+people; the tested directions are not removed, so a handling effect that is aligned with a
+tested effect (say more stress in the second, insulin biopsy) is taken out of the estimate, which
+is the point. The factors then enter the design as covariates; each costs one
+residual degree of freedom.
+
+The assumption is the method's: a control gene that does respond to the tested effect pulls part
+of that effect into the factor and out of the estimates of the genes that load on it. The rows of
+the control genes themselves in the result tables are adjusted by a factor they helped define.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: immediate-early (biopsy-stress) genes not reported to respond to the clamp in muscle: those in
+#: ``shared/reference/insulin_responsive_genes.csv`` (FOS, JUNB, EGR1, ATF3, MYC, NR4A1, NR4A3)
+#: are left out, as negative controls must be
+BIOPSY_STRESS_CONTROLS = [
+    "FOSB",
+    "JUN",
+    "EGR2",
+    "EGR3",
+    "NR4A2",
+    "IER2",
+    "IER3",
+    "CYR61",
+    "CCN1",
+    "KLF2",
+    "KLF4",
+    "DUSP1",
+    "ZFP36",
+]
+
+#: column names of the factors in the design matrix
+PREFIX = "unwanted_"
+
+
+@dataclass
+class UnwantedFactors:
+    """Factors of the control genes (``values``: samples x k) and how they were found."""
+
+    values: pd.DataFrame
+    genes: list[str] = field(default_factory=list)
+    variance_share: list[float] = field(default_factory=list)
+    reason: str | None = None
+
+    def meta(self) -> dict:
+        """What the contrast metadata records: factors, control genes, variance shares, and each
+        sample's factor values (``values``: factor -> sample -> value)."""
+        return {
+            "method": "RUVg",
+            "factors": int(self.values.shape[1]),
+            "control_genes": list(self.genes),
+            "variance_share": [round(v, 4) for v in self.variance_share],
+            "reason": self.reason or "",
+            "values": {
+                str(name): {str(s): round(float(v), 4) for s, v in col.items()}
+                for name, col in self.values.items()
+            },
+        }
+
+
+def normalised_counts(counts: pd.DataFrame) -> np.ndarray:
+    """Counts (samples x genes) over the size factors pydeseq2's fit will use (median of ratios,
+    or its iterative fallback when every gene has a zero)."""
+    from pydeseq2.dds import DeseqDataSet
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dds = DeseqDataSet(
+            counts=counts, metadata=pd.DataFrame(index=counts.index), design="~1", quiet=True
+        )
+        dds.fit_size_factors()
+    return np.asarray(dds.layers["normed_counts"])
+
+
+def control_factors(
+    counts: pd.DataFrame,
+    design: pd.DataFrame,
+    contrasts: list[np.ndarray],
+    control: list[str],
+    k: int,
+) -> UnwantedFactors:
+    """The ``k`` leading factors of the ``control`` genes (columns of ``counts``).
+
+    ``counts``: samples x genes (the genes that passed the count filter); ``design``: the full-rank
+    design matrix on the same samples; ``contrasts``: the design's contrast vectors. Removed from
+    the control genes' log expression first: everything the design explains except the tested
+    directions ``X (X'X)^-1 c`` (person means, visit, covariates go; the contrasts stay).
+    Factors are scaled to unit standard deviation and signed so that the control genes load
+    positively on average (higher = more of the unwanted signal). With fewer than ``k + 1`` control
+    genes, or fewer residual degrees of freedom than ``k + 1``, no factor is returned and
+    ``reason`` says why.
+    """
+    none = pd.DataFrame(index=counts.index)
+    if k <= 0:
+        return UnwantedFactors(none)
+    genes = [g for g in control if g in counts.columns]
+    if len(genes) < k + 1:
+        return UnwantedFactors(
+            none, genes, reason=f"{len(genes)} control genes passed the count filter, need {k + 1}"
+        )
+    x = design.loc[counts.index].to_numpy(dtype=float)
+    residual_df = x.shape[0] - x.shape[1]
+    if residual_df < k + 1:
+        return UnwantedFactors(
+            none, genes, reason=f"{residual_df} residual degrees of freedom, need {k + 1}"
+        )
+    normed = normalised_counts(counts)
+    y = np.log2(normed[:, [counts.columns.get_loc(g) for g in genes]] + 1.0)
+    y = y - nuisance_fit(x, contrasts, y)
+    u, s, vt = np.linalg.svd(y, full_matrices=False)
+    share = s**2 / np.sum(s**2)
+    sign = np.where(vt[:k].sum(axis=1) < 0, -1.0, 1.0)
+    w = u[:, :k] * sign
+    w = w / w.std(axis=0, ddof=1)
+    names = [f"{PREFIX}{i + 1}" for i in range(k)]
+    return UnwantedFactors(
+        pd.DataFrame(w, index=counts.index, columns=names),
+        genes,
+        [float(v) for v in share[:k]],
+    )
+
+
+def nuisance_fit(x: np.ndarray, contrasts: list[np.ndarray], y: np.ndarray) -> np.ndarray:
+    """Least-squares fit of ``y`` on the design ``x`` without its tested directions.
+
+    With ``D = X (X'X)^-1 C'`` (one column per contrast, inside the column space of ``X``), the
+    projection on the rest of that space is ``P_X - P_D``; an intercept is always in it.
+    """
+    x1 = np.column_stack([np.ones(len(x)), x])  # centred even when the design has no intercept
+    fitted = x1 @ np.linalg.lstsq(x1, y, rcond=None)[0]
+    if contrasts:
+        c = np.column_stack([np.asarray(v, dtype=float) for v in contrasts])
+        d = x @ np.linalg.solve(x.T @ x, c)
+        fitted = fitted - d @ np.linalg.lstsq(d, y, rcond=None)[0]
+    return fitted
