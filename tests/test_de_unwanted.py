@@ -85,6 +85,11 @@ def test_factor_is_the_planted_stress_including_its_insulin_part(stressed):
     assert np.corrcoef(w, s_within)[0, 1] > 0.95  # signed: more stress, higher
     assert w.std(ddof=1) == pytest.approx(1.0)
     assert found.variance_share[0] > 0.5
+    # far more than random genes of the same abundance share (median, 95th percentile)
+    median, p95 = found.random_share
+    assert median < p95 < 0.5 * found.variance_share[0]
+    unstressed = factors(design, counts, [f"G{i:05d}" for i in range(100, 110)], 1)
+    assert unstressed.variance_share[0] < unstressed.random_share[1]
     # the factor keeps the extra stress of the insulin biopsies: it is not orthogonal to clamp
     insulin = (adata.obs.loc[w.index, "clamp"] == "insulin").to_numpy()
     assert w[insulin].mean() - w[~insulin].mean() > 0.5

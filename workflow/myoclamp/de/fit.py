@@ -105,6 +105,17 @@ def fit_design(
         unwanted = control_factors(sub, design.matrix, contrasts, list(control or []), k)
         if unwanted.reason:
             log.warning("design %s: no unwanted-variation factor: %s", design.name, unwanted.reason)
+        else:
+            log.info(
+                "design %s: %d unwanted-variation factor(s) from %d control genes; the first "
+                "explains %.0f %% of their variation (random sets of their abundance, median / "
+                "95th percentile: %s)",
+                design.name,
+                k,
+                len(unwanted.genes),
+                100 * unwanted.variance_share[0],
+                " / ".join(f"{100 * v:.0f} %" for v in unwanted.random_share) or "n/a",
+            )
         design.add_columns(unwanted.values)
         design.unwanted = unwanted.meta()
     meta = design.metadata.loc[sub.index, ["participant"]].astype(str)

@@ -4,7 +4,8 @@ Muscle biopsies differ in handling stress: the immediate-early genes vary severa
 to biopsy (``shared/reference/muscle_biology.md``), and that variance hides the insulin response
 of the immediate-early genes that do respond (FOS, EGR1, JUNB, NR4A1/3, ATF3, MYC). Following RUVg
 (Risso et al. 2014, Nat Biotechnol 32:896), the unwanted factors are the leading left singular
-vectors of ``log2(normalised count + 1)`` of **negative-control genes**: genes that carry the
+vectors of ``log2(normalised count + 1)`` of **negative-control genes** (each scaled to unit
+variance): genes that carry the
 unwanted variation but do not respond to what the design tests. Before the decomposition
 everything the design explains apart from the tested contrasts is removed (person means, visit,
 covariates), so that the factors describe biopsy-to-biopsy variation and not differences between
@@ -47,6 +48,8 @@ BIOPSY_STRESS_CONTROLS = [
 
 #: column names of the factors in the design matrix
 PREFIX = "unwanted_"
+#: random expression-matched gene sets the control set's first-factor share is compared with
+RANDOM_SETS = 200
 
 
 @dataclass
@@ -57,15 +60,18 @@ class UnwantedFactors:
     genes: list[str] = field(default_factory=list)
     variance_share: list[float] = field(default_factory=list)
     reason: str | None = None
+    random_share: list[float] = field(default_factory=list)
 
     def meta(self) -> dict:
-        """What the contrast metadata records: factors, control genes, variance shares, and each
-        sample's factor values (``values``: factor -> sample -> value)."""
+        """What the contrast metadata records: factors, control genes, their variance shares (and
+        the first factor's share in random expression-matched sets: median, 95th percentile), and
+        each sample's factor values (``values``: factor -> sample -> value)."""
         return {
             "method": "RUVg",
             "factors": int(self.values.shape[1]),
             "control_genes": list(self.genes),
             "variance_share": [round(v, 4) for v in self.variance_share],
+            "random_set_share": [round(v, 4) for v in self.random_share],
             "reason": self.reason or "",
             "values": {
                 str(name): {str(s): round(float(v), 4) for s, v in col.items()}
@@ -120,10 +126,9 @@ def control_factors(
         return UnwantedFactors(
             none, genes, reason=f"{residual_df} residual degrees of freedom, need {k + 1}"
         )
-    normed = normalised_counts(counts)
-    y = np.log2(normed[:, [counts.columns.get_loc(g) for g in genes]] + 1.0)
-    y = y - nuisance_fit(x, contrasts, y)
-    u, s, vt = np.linalg.svd(y, full_matrices=False)
+    logc = np.log2(normalised_counts(counts) + 1.0)
+    columns = np.array([counts.columns.get_loc(g) for g in genes])
+    u, s, vt = np.linalg.svd(standardised_residuals(logc[:, columns], x, contrasts), False)
     share = s**2 / np.sum(s**2)
     sign = np.where(vt[:k].sum(axis=1) < 0, -1.0, 1.0)
     w = u[:, :k] * sign
@@ -133,7 +138,48 @@ def control_factors(
         pd.DataFrame(w, index=counts.index, columns=names),
         genes,
         [float(v) for v in share[:k]],
+        random_share=matched_set_shares(logc, columns, x, contrasts),
     )
+
+
+def matched_set_shares(
+    logc: np.ndarray,
+    columns: np.ndarray,
+    x: np.ndarray,
+    contrasts: list[np.ndarray],
+    n_sets: int = RANDOM_SETS,
+    seed: int = 0,
+) -> list[float]:
+    """First-factor variance share of random gene sets like the control set: median and 95th
+    percentile over ``n_sets`` sets of the same size, each gene drawn from the control gene's
+    tenth of mean expression (seeded). Tells whether the controls share more variation than any
+    genes of their abundance do."""
+    mean = logc.mean(axis=0)
+    decile = np.searchsorted(np.quantile(mean, np.linspace(0.1, 0.9, 9)), mean)
+    others = np.setdiff1d(np.arange(logc.shape[1]), columns)
+    pools = {d: others[decile[others] == d] for d in np.unique(decile[columns])}
+    if any(len(p) < len(columns) for p in pools.values()):
+        return []
+    rng = np.random.default_rng(seed)
+    shares = []
+    for _ in range(n_sets):
+        picked = np.concatenate(
+            [
+                rng.choice(pools[d], int((decile[columns] == d).sum()), replace=False)
+                for d in sorted(pools)
+            ]
+        )
+        sv = np.linalg.svd(standardised_residuals(logc[:, picked], x, contrasts), compute_uv=False)
+        shares.append(sv[0] ** 2 / np.sum(sv**2))
+    return [float(np.median(shares)), float(np.quantile(shares, 0.95))]
+
+
+def standardised_residuals(y: np.ndarray, x: np.ndarray, contrasts: list[np.ndarray]) -> np.ndarray:
+    """``y`` without its nuisance fit (:func:`nuisance_fit`), each gene scaled to unit variance, so
+    that every control gene weighs the same whatever its abundance and noise."""
+    r = y - nuisance_fit(x, contrasts, y)
+    sd = r.std(axis=0)
+    return r / np.where(sd > 0, sd, 1.0)
 
 
 def nuisance_fit(x: np.ndarray, contrasts: list[np.ndarray], y: np.ndarray) -> np.ndarray:
