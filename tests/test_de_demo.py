@@ -8,8 +8,11 @@ shrinkage on. Slow (a demo generated per test, about a minute each):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+import yaml
 from conftest import run_on_purpose
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata
@@ -21,7 +24,18 @@ pytestmark = pytest.mark.slow
 _run_on_purpose = run_on_purpose("slow")
 
 
-CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": True}}
+#: the bundled demo's own DE settings (config.yaml): the biopsy-stress factor (de.unwanted) is on
+WORKFLOW_DE = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())[
+    "de"
+]
+CONFIG = {
+    **DEMO_CONFIG,
+    "de": {
+        "designs": ["treatment", "insulin"],
+        "shrink": True,
+        "unwanted": WORKFLOW_DE["unwanted"],
+    },
+}
 
 
 def config(wald: str) -> dict:

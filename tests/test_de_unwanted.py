@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.de.designs import Design, build_design
+from myoclamp.de.designs import Design, build_design, contrast_specs
 from myoclamp.de.fit import counts_frame, fit_design
 from myoclamp.de.pipeline import contrast_table, control_gene_keys, fit_from_adata
 from myoclamp.de.settings import de_settings
 from myoclamp.de.simulate import simulate_trial, simulation_config
 from myoclamp.de.tables import summary_row
 from myoclamp.de.unwanted import control_factors, normalised_counts, nuisance_fit
+from myoclamp.errors import InputError
 
 #: genes that respond to insulin and also carry the biopsy stress (as FOS, EGR1, JUNB in muscle)
 TARGETS = [f"G{i:05d}" for i in range(5)]
@@ -199,3 +200,20 @@ def test_a_design_whose_control_genes_fail_the_filter_is_fitted_without_factor(s
     assert "unwanted_1" not in fit.design.matrix.columns
     assert fit.design.unwanted["factors"] == 0
     assert "control genes passed the count filter" in fit.design.unwanted["reason"]
+
+
+def test_factors_only_for_the_chosen_designs(stressed):
+    adata, _ = stressed
+    only_treatment = {"factors": 1, "genes": CONTROL, "designs": ["treatment"]}
+    config = simulation_config(engine="blocks", unwanted=only_treatment)
+    assert "unwanted_1" not in fit_from_adata(adata, "insulin", config).design.matrix.columns
+    assert "unwanted_1" in fit_from_adata(adata, "treatment", config).design.matrix.columns
+
+
+def test_unknown_design_under_unwanted_is_a_config_error():
+    config = simulation_config(unwanted={"factors": 1, "designs": ["insulin", "insluin"]})
+    with pytest.raises(InputError, match=r"de\.unwanted\.designs.*insluin"):
+        contrast_specs(config)
+    config["de"]["contrasts"] = [{"name": "sex_b", "factor": "sex", "reference": "F", "test": "M"}]
+    config["de"]["unwanted"]["designs"] = ["insulin", "sex_b"]
+    assert "sex_b" in [s.name for s in contrast_specs(config)]

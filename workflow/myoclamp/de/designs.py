@@ -215,7 +215,21 @@ def contrast_specs(config: dict, samples: pd.DataFrame | None = None) -> list[Co
                 f"{c['factor']}: {c['test']} vs {c['reference']}",
             )
         )
+    _check_unwanted_designs(de, [*BUILTIN_DESIGNS, *seen])
     return specs
+
+
+def _check_unwanted_designs(de: dict, known: list[str]) -> None:
+    """``de.unwanted.designs`` names built-in designs or configured contrasts."""
+    chosen = de["unwanted"].get("designs")
+    unknown = sorted(set(chosen or []) - set(known))
+    if unknown:
+        raise InputError(
+            CONFIG,
+            "de.unwanted.designs",
+            f"unknown design(s) {preview(unknown)}",
+            f"use any of {', '.join(known)} (or leave it out for all designs)",
+        )
 
 
 def contrast_names(config: dict, samples: pd.DataFrame | None = None) -> list[str]:

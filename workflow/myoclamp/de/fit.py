@@ -19,6 +19,7 @@ from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
 from myoclamp.de.designs import Design
+from myoclamp.de.settings import unwanted_factors
 from myoclamp.de.unwanted import control_factors
 from myoclamp.io import atomic_path
 
@@ -77,8 +78,9 @@ def fit_design(
     """Filter genes and run pydeseq2's ``deseq2()`` on ``design`` (full-rank DataFrame).
 
     ``inference`` replaces pydeseq2's ``DefaultInference(n_cpus)`` (e.g. a faster engine). With
-    ``settings["unwanted"]["factors"]`` = k > 0, k factors of the negative-control genes
-    ``control`` (columns of ``counts``) are added to the design first (:mod:`myoclamp.de.unwanted`).
+    ``settings["unwanted"]["factors"]`` = k > 0 (for this design), k factors of the
+    negative-control genes ``control`` (columns of ``counts``) are added to the design first
+    (:mod:`myoclamp.de.unwanted`).
     """
     min_samples = settings.get("min_samples") or design.min_group
     if design.matrix is None or design.reason:
@@ -99,7 +101,7 @@ def fit_design(
         design.not_estimable = {**dict.fromkeys(design.contrasts, design.reason)}
         design.contrasts = {}
         return Fit(design, None, counts.shape[1], int(min_samples))
-    k = int((settings.get("unwanted") or {}).get("factors") or 0)
+    k = unwanted_factors(settings, design.name)
     if k > 0:
         contrasts = list(design.contrasts.values())
         unwanted = control_factors(sub, design.matrix, contrasts, list(control or []), k)

@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "wald_distribution": "t",
     "shrink": True,
     "genes_of_interest": GENES_OF_INTEREST,
-    "unwanted": {"factors": 0, "genes": BIOPSY_STRESS_CONTROLS},
+    "unwanted": {"factors": 0, "genes": BIOPSY_STRESS_CONTROLS, "designs": None},
 }
 
 CONTRAST_DEFAULTS: dict[str, Any] = {"subset": {}, "covariates": [], "block": "auto"}
@@ -61,6 +61,15 @@ def de_settings(config: dict) -> dict[str, Any]:
     section["unwanted"] = {**DEFAULTS["unwanted"], **(section.get("unwanted") or {})}
     section["contrasts"] = [{**CONTRAST_DEFAULTS, **c} for c in section["contrasts"] or []]
     return section
+
+
+def unwanted_factors(de: dict, design: str) -> int:
+    """Number of unwanted-variation factors for ``design`` (``de.unwanted``; 0 if not chosen)."""
+    unwanted = de.get("unwanted") or {}
+    chosen = unwanted.get("designs")
+    if chosen is not None and design not in chosen:
+        return 0
+    return int(unwanted.get("factors") or 0)
 
 
 def trial_levels(config: dict) -> dict[str, str | None]:
