@@ -7,11 +7,16 @@ import pandas as pd
 import pytest
 from myoclamp.de.designs import Design, build_design, contrast_specs
 from myoclamp.de.fit import counts_frame, fit_design
-from myoclamp.de.pipeline import contrast_table, control_gene_keys, fit_from_adata
+from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.settings import de_settings
 from myoclamp.de.simulate import simulate_trial, simulation_config
 from myoclamp.de.tables import summary_row
-from myoclamp.de.unwanted import control_factors, normalised_counts, nuisance_fit
+from myoclamp.de.unwanted import (
+    control_factors,
+    control_gene_keys,
+    normalised_counts,
+    nuisance_fit,
+)
 from myoclamp.errors import InputError
 
 #: genes that respond to insulin and also carry the biopsy stress (as FOS, EGR1, JUNB in muscle)

@@ -26,8 +26,9 @@ import pandas as pd
 
 from myoclamp.bench.resample import resample_folder
 from myoclamp.de.designs import Design, build_design, contrast_designs, full_rank_matrix
-from myoclamp.de.fit import counts_frame, expression_filter
-from myoclamp.de.settings import de_settings
+from myoclamp.de.fit import add_unwanted_factors, counts_frame, expression_filter
+from myoclamp.de.settings import de_settings, unwanted_factors
+from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.errors import InputError
 from myoclamp.io import atomic_path
 
@@ -105,15 +106,22 @@ def fit_min_samples(design: Design, settings: dict) -> int:
 
 
 def bench_design(
-    name: str, cohort: str, design: Design, counts: pd.DataFrame, settings: dict
+    name: str,
+    cohort: str,
+    design: Design,
+    counts: pd.DataFrame,
+    settings: dict,
+    control: list[str] | None = None,
 ) -> BenchDesign:
-    """Filter ``counts`` (the design's samples) as ``fit_design`` does; keep the first contrast."""
+    """Filter ``counts`` (the design's samples) and add ``de.unwanted``'s factors as
+    ``fit_design`` does; keep the first contrast."""
     if design.matrix is None or design.reason or not design.contrasts:
         raise ValueError(f"design {name!r} is not estimable: {design.reason or 'no contrast'}")
     sub = counts.loc[design.matrix.index]
     keep = expression_filter(sub, settings["min_count"], fit_min_samples(design, settings))
     lean = copy.copy(design)
     lean.metadata = design.metadata.loc[design.matrix.index, ["participant"]].astype(str)
+    add_unwanted_factors(lean, sub.loc[:, keep], settings, control)
     return BenchDesign(
         name=name,
         cohort=cohort,
@@ -149,7 +157,9 @@ def workflow_designs(adata: ad.AnnData, config: dict, cohort: str) -> list[Bench
         design = build_design(adata.obs, name, config)
         samples = design.matrix.index if design.matrix is not None else adata.obs_names[:0]
         counts = counts_frame(adata, samples)
-        out.append(bench_design(f"{cohort}_{name}", cohort, design, counts, settings))
+        wanted = unwanted_factors(settings, name)
+        control = control_gene_keys(adata, settings["unwanted"]) if wanted else []
+        out.append(bench_design(f"{cohort}_{name}", cohort, design, counts, settings, control))
     return out
 
 

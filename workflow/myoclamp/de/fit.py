@@ -101,25 +101,7 @@ def fit_design(
         design.not_estimable = {**dict.fromkeys(design.contrasts, design.reason)}
         design.contrasts = {}
         return Fit(design, None, counts.shape[1], int(min_samples))
-    k = unwanted_factors(settings, design.name)
-    if k > 0:
-        contrasts = list(design.contrasts.values())
-        unwanted = control_factors(sub, design.matrix, contrasts, list(control or []), k)
-        if unwanted.reason:
-            log.warning("design %s: no unwanted-variation factor: %s", design.name, unwanted.reason)
-        else:
-            log.info(
-                "design %s: %d unwanted-variation factor(s) from %d control genes; the first "
-                "explains %.0f %% of their variation (random sets of their abundance, median / "
-                "95th percentile: %s)",
-                design.name,
-                k,
-                len(unwanted.genes),
-                100 * unwanted.variance_share[0],
-                " / ".join(f"{100 * v:.0f} %" for v in unwanted.random_share) or "n/a",
-            )
-        design.add_columns(unwanted.values)
-        design.unwanted = unwanted.meta()
+    add_unwanted_factors(design, sub, settings, control)
     meta = design.metadata.loc[sub.index, ["participant"]].astype(str)
     if inference is None:
         inference = make_inference(settings.get("engine", "pydeseq2"), n_cpus)
@@ -149,6 +131,32 @@ def fit_design(
         type(inference).__name__,
     )
     return Fit(design, dds, counts.shape[1], int(min_samples), seconds)
+
+
+def add_unwanted_factors(
+    design: Design, counts: pd.DataFrame, settings: dict, control: list[str] | None
+) -> None:
+    """Add ``de.unwanted``'s factors for ``design`` (if any) to it, from the filtered ``counts``."""
+    k = unwanted_factors(settings, design.name)
+    if k <= 0:
+        return
+    contrasts = list(design.contrasts.values())
+    unwanted = control_factors(counts, design.matrix, contrasts, list(control or []), k)
+    if unwanted.reason:
+        log.warning("design %s: no unwanted-variation factor: %s", design.name, unwanted.reason)
+    else:
+        log.info(
+            "design %s: %d unwanted-variation factor(s) from %d control genes; the first "
+            "explains %.0f %% of their variation (random sets of their abundance, median / "
+            "95th percentile: %s)",
+            design.name,
+            k,
+            len(unwanted.genes),
+            100 * unwanted.variance_share[0],
+            " / ".join(f"{100 * v:.0f} %" for v in unwanted.random_share) or "n/a",
+        )
+    design.add_columns(unwanted.values)
+    design.unwanted = unwanted.meta()
 
 
 def save_fit(fit: Fit, path: str | Path) -> None:

@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 import anndata as ad
-import numpy as np
 import pandas as pd
 
 from myoclamp.de import plots
@@ -23,6 +22,7 @@ from myoclamp.de.tables import (
     summary_table,
     write_json,
 )
+from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.io import write_tsv
 
 log = logging.getLogger(__name__)
@@ -41,25 +41,6 @@ def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1
     if fit.dds is not None:
         fit.dds.var["symbol"] = adata.var["symbol"].reindex(fit.dds.var_names).astype(str)
     return fit
-
-
-def control_gene_keys(adata: ad.AnnData, unwanted: dict) -> list[str]:
-    """Gene keys of the configured control genes (``de.unwanted.genes``: symbols or gene keys).
-
-    Raises when factors are asked for and none of the genes is in the counts.
-    """
-    if not unwanted["factors"]:
-        return []
-    wanted = {str(g) for g in unwanted["genes"]}
-    symbols = adata.var["symbol"].astype(str) if "symbol" in adata.var else adata.var_names
-    hit = np.asarray(symbols.isin(wanted)) | np.asarray(adata.var_names.isin(wanted))
-    if not hit.any():
-        raise ValueError(
-            f"config de.unwanted: factors = {unwanted['factors']} but none of the control genes "
-            f"({', '.join(sorted(wanted)[:5])}, ...) is among the genes of the counts (symbols or "
-            "ids); list genes the counts have under de.unwanted.genes, or set factors: 0"
-        )
-    return list(adata.var_names[hit])
 
 
 def contrast_table(

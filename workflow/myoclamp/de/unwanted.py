@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 #: immediate-early (biopsy-stress) genes not reported to respond to the clamp in muscle: those in
 #: ``shared/reference/insulin_responsive_genes.csv`` (FOS, JUNB, EGR1, ATF3, MYC, NR4A1, NR4A3)
@@ -78,6 +82,25 @@ class UnwantedFactors:
                 for name, col in self.values.items()
             },
         }
+
+
+def control_gene_keys(adata: ad.AnnData, unwanted: dict) -> list[str]:
+    """Gene keys of the configured control genes (``de.unwanted.genes``: symbols or gene keys).
+
+    Raises when factors are asked for and none of the genes is in the counts.
+    """
+    if not unwanted["factors"]:
+        return []
+    wanted = {str(g) for g in unwanted["genes"]}
+    symbols = adata.var["symbol"].astype(str) if "symbol" in adata.var else adata.var_names
+    hit = np.asarray(symbols.isin(wanted)) | np.asarray(adata.var_names.isin(wanted))
+    if not hit.any():
+        raise ValueError(
+            f"config de.unwanted: factors = {unwanted['factors']} but none of the control genes "
+            f"({', '.join(sorted(wanted)[:5])}, ...) is among the genes of the counts (symbols or "
+            "ids); list genes the counts have under de.unwanted.genes, or set factors: 0"
+        )
+    return list(adata.var_names[hit])
 
 
 def normalised_counts(counts: pd.DataFrame) -> np.ndarray:
