@@ -91,6 +91,8 @@ def test_factor_is_the_planted_stress_including_its_insulin_part(stressed):
     assert np.corrcoef(w, s_within)[0, 1] > 0.95  # signed: more stress, higher
     assert w.std(ddof=1) == pytest.approx(1.0)
     assert found.variance_share[0] > 0.5
+    # the extra stress of the insulin biopsies: part of the factor lies along clamp
+    assert 0.05 < found.design_r2[0] < 0.5
     # far more than random genes of the same abundance share (median, 95th percentile)
     median, p95 = found.random_share
     assert median < p95 < 0.5 * found.variance_share[0]
@@ -222,3 +224,17 @@ def test_unknown_design_under_unwanted_is_a_config_error():
     config["de"]["contrasts"] = [{"name": "sex_b", "factor": "sex", "reference": "F", "test": "M"}]
     config["de"]["unwanted"]["designs"] = ["insulin", "sex_b"]
     assert "sex_b" in [s.name for s in contrast_specs(config)]
+
+
+def test_a_factor_that_the_design_already_holds_is_not_added(stressed):
+    """Controls that only move with clamp: their factor is (nearly) the clamp column itself."""
+    adata, _ = stressed
+    design, counts = design_and_counts(adata)
+    clamp = design.matrix["clamp[T.insulin]"].to_numpy()
+    shifted = counts.copy()
+    base = np.full(len(counts), 200)
+    for i, g in enumerate(CONTROL):
+        shifted[g] = (base * (1 + 3 * clamp) * (i + 1)).astype(np.int64)
+    found = factors(design, shifted, CONTROL, 1)
+    assert found.values.shape[1] == 0
+    assert "explained by the design" in found.reason

@@ -148,12 +148,13 @@ def add_unwanted_factors(
         log.info(
             "design %s: %d unwanted-variation factor(s) from %d control genes; the first "
             "explains %.0f %% of their variation (random sets of their abundance, median / "
-            "95th percentile: %s)",
+            "95th percentile: %s); the design explains %.0f %% of it",
             design.name,
             k,
             len(unwanted.genes),
             100 * unwanted.variance_share[0],
             " / ".join(f"{100 * v:.0f} %" for v in unwanted.random_share) or "n/a",
+            100 * unwanted.design_r2[0],
         )
     design.add_columns(unwanted.values)
     design.unwanted = unwanted.meta()

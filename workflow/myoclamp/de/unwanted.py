@@ -2,17 +2,16 @@
 
 Muscle biopsies differ in handling stress: the immediate-early genes vary several-fold from biopsy
 to biopsy (``shared/reference/muscle_biology.md``), and that variance hides the insulin response
-of the immediate-early genes that do respond (FOS, EGR1, JUNB, NR4A1/3, ATF3, MYC). Following RUVg
+of the immediate-early genes that do respond (FOS, EGR1, JUNB, NR4A1/3, ATF3, MYC). As in RUVg
 (Risso et al. 2014, Nat Biotechnol 32:896), the unwanted factors are the leading left singular
-vectors of ``log2(normalised count + 1)`` of **negative-control genes** (each scaled to unit
-variance): genes that carry the
-unwanted variation but do not respond to what the design tests. Before the decomposition
+vectors of ``log2(normalised count + 1)`` of **negative-control genes**: genes that carry the
+unwanted variation but do not respond to what the design tests. Before the decomposition,
 everything the design explains apart from the tested contrasts is removed (person means, visit,
-covariates), so that the factors describe biopsy-to-biopsy variation and not differences between
-people; the tested directions are not removed, so a handling effect that is aligned with a
-tested effect (say more stress in the second, insulin biopsy) is taken out of the estimate, which
-is the point. The factors then enter the design as covariates; each costs one
-residual degree of freedom.
+covariates) and each gene is scaled to unit variance, so that the factors describe
+biopsy-to-biopsy variation, not differences between people. The tested directions are kept, so a
+handling effect aligned with a tested effect (say more stress in the second, insulin biopsy) is
+taken out of the estimate, which is the point. The factors enter the design as covariates; each
+costs one residual degree of freedom.
 
 The assumption is the method's: a control gene that does respond to the tested effect pulls part
 of that effect into the factor and out of the estimates of the genes that load on it. The rows of
@@ -52,6 +51,8 @@ BIOPSY_STRESS_CONTROLS = [
 
 #: column names of the factors in the design matrix
 PREFIX = "unwanted_"
+#: a factor explained beyond this share by the design columns is refused (collinear with them)
+MAX_DESIGN_R2 = 0.99
 #: random expression-matched gene sets the control set's first-factor share is compared with
 RANDOM_SETS = 200
 
@@ -65,17 +66,20 @@ class UnwantedFactors:
     variance_share: list[float] = field(default_factory=list)
     reason: str | None = None
     random_share: list[float] = field(default_factory=list)
+    design_r2: list[float] = field(default_factory=list)
 
     def meta(self) -> dict:
         """What the contrast metadata records: factors, control genes, their variance shares (and
-        the first factor's share in random expression-matched sets: median, 95th percentile), and
-        each sample's factor values (``values``: factor -> sample -> value)."""
+        the first factor's share in random expression-matched sets: median, 95th percentile), the
+        share of each factor the design columns explain (``design_r2``: how much it overlaps the
+        tested effects), and each sample's factor values (``values``: factor -> sample -> value)."""
         return {
             "method": "RUVg",
             "factors": int(self.values.shape[1]),
             "control_genes": list(self.genes),
             "variance_share": [round(v, 4) for v in self.variance_share],
             "random_set_share": [round(v, 4) for v in self.random_share],
+            "design_r2": [round(v, 4) for v in self.design_r2],
             "reason": self.reason or "",
             "values": {
                 str(name): {str(s): round(float(v), 4) for s, v in col.items()}
@@ -152,16 +156,30 @@ def control_factors(
     logc = np.log2(normalised_counts(counts) + 1.0)
     columns = np.array([counts.columns.get_loc(g) for g in genes])
     u, s, vt = np.linalg.svd(standardised_residuals(logc[:, columns], x, contrasts), False)
+    if np.sum(s[:k] ** 2) <= 1e-12 * len(x):
+        return UnwantedFactors(
+            none, genes, reason="the control genes do not vary once the design is accounted for"
+        )
     share = s**2 / np.sum(s**2)
     sign = np.where(vt[:k].sum(axis=1) < 0, -1.0, 1.0)
     w = u[:, :k] * sign
     w = w / w.std(axis=0, ddof=1)
+    beyond = w - x @ np.linalg.lstsq(x, w, rcond=None)[0]
+    design_r2 = 1.0 - np.sum(beyond**2, axis=0) / np.sum((w - w.mean(axis=0)) ** 2, axis=0)
+    if (design_r2 > MAX_DESIGN_R2).any():
+        return UnwantedFactors(
+            none,
+            genes,
+            reason=f"the factor is {100 * design_r2.max():.1f} % explained by the design: the "
+            "control genes move with what is tested; choose other control genes",
+        )
     names = [f"{PREFIX}{i + 1}" for i in range(k)]
     return UnwantedFactors(
         pd.DataFrame(w, index=counts.index, columns=names),
         genes,
         [float(v) for v in share[:k]],
         random_share=matched_set_shares(logc, columns, x, contrasts),
+        design_r2=[float(v) for v in design_r2],
     )
 
 
