@@ -141,20 +141,23 @@ def add_unwanted_factors(
     if k <= 0:
         return
     contrasts = list(design.contrasts.values())
+    start = time.perf_counter()
     unwanted = control_factors(counts, design.matrix, contrasts, list(control or []), k)
+    seconds = time.perf_counter() - start
     if unwanted.reason:
         log.warning("design %s: no unwanted-variation factor: %s", design.name, unwanted.reason)
     else:
         log.info(
             "design %s: %d unwanted-variation factor(s) from %d control genes; the first "
             "explains %.0f %% of their variation (random sets of their abundance, median / "
-            "95th percentile: %s); the design explains %.0f %% of it",
+            "95th percentile: %s); the design explains %.0f %% of it (%.2f s)",
             design.name,
             k,
             len(unwanted.genes),
             100 * unwanted.variance_share[0],
             " / ".join(f"{100 * v:.0f} %" for v in unwanted.random_share) or "n/a",
             100 * unwanted.design_r2[0],
+            seconds,
         )
     design.add_columns(unwanted.values)
     design.unwanted = unwanted.meta()
