@@ -253,3 +253,23 @@ def test_too_few_people_for_the_covariates_gives_an_empty_table_with_the_reason(
     assert "residual degrees of freedom" in meta["notes"][-1]
     table, meta = pipeline.baseline_genes(few, config(covariates=[]))
     assert not table.empty  # 6 people, intercept + M: 4 residual df
+
+
+def test_deseq2_association_uses_the_configured_wald_reference(trial):
+    """de.wald_distribution reaches the M-value test: t(n - p) p-values from the same statistic."""
+    from scipy import stats
+
+    tables = {}
+    for dist in ("normal", "t"):
+        cfg = config()
+        cfg["de"] = {**cfg["de"], "wald_distribution": dist}
+        table, meta = pipeline.baseline_genes(trial, cfg)
+        tables[dist] = table[table["method"] == "deseq2"].set_index("gene_id")
+    normal, t = tables["normal"], tables["t"].loc[tables["normal"].index]
+    np.testing.assert_allclose(t["stat"], normal["stat"])
+    df = meta["participants"] - 4  # intercept, age, sex, M
+    expected = 2 * stats.t.sf(t["stat"].abs(), df)
+    tested = t["pvalue"].notna()
+    np.testing.assert_allclose(t.loc[tested, "pvalue"], expected[tested], rtol=1e-9)
+    assert (t.loc[tested, "pvalue"] >= normal.loc[tested, "pvalue"]).all()
+    assert (t.loc[tested, "pvalue"] > normal.loc[tested, "pvalue"]).mean() > 0.9

@@ -1,5 +1,5 @@
-"""Determinism: two runs of the workflow on the same inputs give byte-identical TSV tables and
-AnnData files with equal content (compared with anndata: HDF5 bytes carry no meaning).
+"""Determinism: two runs of the workflow on the same inputs give byte-identical TSV tables and JSON
+files, and AnnData files with equal content (compared with anndata: HDF5 bytes carry no meaning).
 
 Default: the tiny cohort through ingest (seconds). Slow (``-m slow``): a small demo trial
 through the whole ``rule all``, whatever it holds (minutes).
@@ -18,8 +18,8 @@ from cli import snakemake_cli
 from cohort import demo_config, write_cohort
 from scipy import sparse
 
-#: compared files: tables byte for byte, AnnData by content
-TABLES = ("*.tsv", "*.tsv.gz", "*.csv")
+#: compared files: tables and JSON byte for byte, AnnData by content
+TABLES = ("*.tsv", "*.tsv.gz", "*.csv", "*.json")
 
 
 def run(

@@ -115,6 +115,7 @@ def deseq2_association(
         cooks_filter=bool(de_cfg["cooks_filter"]),
         independent_filter=bool(de_cfg["independent_filter"]),
         shrink=False,
+        wald_distribution=str(de_cfg.get("wald_distribution", "normal")),
         n_cpus=n_cpus,
     )
     res = res.reindex(counts.columns)

@@ -79,7 +79,6 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
         ),
         "genes_fitted": 0 if fit.dds is None else int(fit.dds.n_vars),
         "count_filter_min_samples": fit.min_samples,
-        "fit_seconds": round(fit.seconds, 1),
     }
 
 
