@@ -13,6 +13,11 @@ significant digits of a six-digit random value turns up in a log by chance with 
 of about 1e-4 per number-like token of the same width; over the few thousand tokens of a demo
 run's logs that is small, and a hit names file, line and variable so it can be judged. Integer
 columns (age) and codes (sex) cannot be told apart from ordinary numbers and are not searched.
+
+Snakemake's benchmark files are the exception: every cell is a measurement written with two
+decimals (seconds, MiB, load), so a BMI of 36.12 turns up there by chance in about one run in
+four. They are checked for their shape instead: Snakemake's measurement columns and numeric cells
+only, so that no text, and so no clinical value, can be in them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,19 @@ KEYS = ("participant", "visit", "sample")
 FORMATS = ("{:.6g}", "{:.5g}", "{:.4g}", "{:.6f}", "{:.4f}", "{:.3f}", "{:.2f}", "{:.1f}")
 MIN_DIGITS = 4
 LOG_PLACES = ("logs", ".snakemake/log", ".snakemake/slurm_logs", "benchmarks")
+#: the columns of a Snakemake benchmark file (``benchmark:``), all measurements
+BENCHMARK_COLUMNS = (
+    "s",
+    "h:m:s",
+    "max_rss",
+    "max_vms",
+    "max_uss",
+    "max_pss",
+    "io_in",
+    "io_out",
+    "mean_load",
+    "cpu_time",
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,23 @@ def scan(texts: dict[str, str], found: list[Needle]) -> list[str]:
     return hits
 
 
+def benchmark_shape_problems(name: str, text: str) -> list[str]:
+    """Why a benchmark file is not just Snakemake's measurements (empty list: it is)."""
+    lines = text.splitlines()
+    if not lines or tuple(lines[0].split("\t")) != BENCHMARK_COLUMNS:
+        return [f"{name}: header is not Snakemake's benchmark columns"]
+    problems = []
+    for lineno, line in enumerate(lines[1:], 2):
+        cells = line.split("\t")
+        ok = len(cells) == len(BENCHMARK_COLUMNS) and all(
+            re.fullmatch(r"-|NA|[0-9]+(\.[0-9]+)?|([0-9]+ days?, )?[0-9]+:[0-9]{2}:[0-9]{2}", c)
+            for c in cells
+        )
+        if not ok:
+            problems.append(f"{name}:{lineno}: not a row of measurements")
+    return problems
+
+
 def run_and_scan(tmp_path: Path, *targets: str) -> tuple[list[str], int]:
     """Run the demo with distinctive clinical values; return (hits, number of files scanned)."""
     config = demo_config(tmp_path / "in", seed=5, n_participants=12, n_genes=600)
@@ -140,7 +175,12 @@ def run_and_scan(tmp_path: Path, *targets: str) -> tuple[list[str], int]:
     texts = {str(p.relative_to(work)): p.read_text(errors="replace") for p in files}
     texts["<snakemake stdout>"] = res.stdout
     texts["<snakemake stderr>"] = res.stderr
-    return scan(texts, found), len(files)
+    shape = [
+        problem
+        for name in [n for n in texts if n.startswith("benchmarks/")]
+        for problem in benchmark_shape_problems(name, texts.pop(name))
+    ]
+    return shape + scan(texts, found), len(files)
 
 
 def test_renderings_keep_only_distinctive_numbers():
@@ -161,6 +201,16 @@ def test_scan_finds_a_planted_value_and_ignores_longer_numbers(tmp_path):
     }
     hits = scan(log, found)
     assert hits == ["a.log:1: bmi row 2 as '27.5382'", "c.log:1: hba1c row 2 as '7.0123'"]
+
+
+def test_benchmark_files_must_be_measurements_only():
+    header = "\t".join(BENCHMARK_COLUMNS)
+    good = f"{header}\n5.74\t0:00:05\t151.02\t298.89\t118.67\t127.10\t0.00\t0.32\t86.01\t5.44\n"
+    assert benchmark_shape_problems("b.tsv", good) == []
+    leaked = good.replace("86.01", "bmi=36.12")
+    assert benchmark_shape_problems("b.tsv", leaked) == ["b.tsv:2: not a row of measurements"]
+    extra = good.replace("cpu_time", "cpu_time\tnote")
+    assert "header" in benchmark_shape_problems("b.tsv", extra)[0]
 
 
 def test_make_distinctive_keeps_values_close_and_integers_as_they_are(tmp_path):
