@@ -17,6 +17,7 @@ if not workflow.overwrite_configfiles:
 validate(config, "workflow/schemas/config.schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from myoclamp.config import STAGE_SECTIONS, stage_settings  # noqa: E402
 from myoclamp.ingest.build import check_inputs  # noqa: E402
 from myoclamp.report.assemble import run_command  # noqa: E402
 from myoclamp.resources import cohort_resources  # noqa: E402
@@ -26,6 +27,8 @@ SAMPLES = check_inputs(config)
 # mem_mb and runtime (minutes) of every rule: the benchmark's measurements at this cohort's size
 # plus a margin (myoclamp.resources, workflow/resources.tsv; docs/running.md).
 RESOURCES = cohort_resources(len(SAMPLES), config.get("de", {}).get("engine"))
+# The config sections each stage reads, as every rule's params: changing them reruns the stage.
+SETTINGS = {stage: stage_settings(config, stage) for stage in STAGE_SECTIONS}
 # How this analysis is reproduced, for the provenance of results/myoclamp.h5ad (no run-specific paths).
 RUN_COMMAND = run_command(workflow.overwrite_configfiles)
 

@@ -49,3 +49,13 @@ def test_schema_refuses_bad_configs(change):
     cfg.update(change)
     with pytest.raises(WorkflowError):
         validated(cfg)
+
+
+def test_stage_settings_hold_the_sections_each_stage_reads():
+    from myoclamp.config import STAGE_SECTIONS, stage_settings
+
+    base = {"de": {"alpha": 0.05}, "qc": {"n_pcs": 10}, "seed": 1, "levels": {"arm": {}}}
+    changed = {**base, "de": {"alpha": 0.1}}
+    differs = {s for s in STAGE_SECTIONS if stage_settings(base, s) != stage_settings(changed, s)}
+    assert differs == {"de", "enrichment", "clinical", "report"}
+    assert stage_settings(base, "qc") == stage_settings(dict(reversed(base.items())), "qc")

@@ -361,3 +361,28 @@ def test_run_killed_after_the_write_is_caught_as_incomplete(tmp_path):
     # and now the run is done: nothing left to do
     res = snakemake(work, config, "-n", ADATA)
     assert res.returncode == 0 and "Nothing to be done" in res.stdout + res.stderr
+
+
+def test_a_changed_config_section_reruns_the_stages_that_read_it(tmp_path):
+    """Every rule has the config sections its stage reads as params (myoclamp.config
+    .stage_settings): Snakemake's params trigger reruns ingest when ``exclude`` changes, not when
+    ``de`` does."""
+    import yaml
+
+    config = write_cohort(tmp_path / "in")
+    work = tmp_path / "work"
+    res = snakemake(work, config, ADATA)
+    assert res.returncode == 0, res.stderr[-3000:]
+    settings = yaml.safe_load(config.read_text())
+
+    def variant(name: str, **changes) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({**settings, **changes}))
+        return path
+
+    assert dry_run(work, config, ADATA) == []
+    de_changed = variant("de", de={**settings.get("de", {}), "alpha": 0.1})
+    assert dry_run(work, de_changed, ADATA) == []
+    first = (tmp_path / "in" / "samples.tsv").read_text().splitlines()[1].split("\t")[0]
+    excluded = variant("exclude", exclude=[{"sample": first, "reason": "haemolysed"}])
+    assert [j.rule for j in dry_run(work, excluded, ADATA)] == ["ingest_counts"]

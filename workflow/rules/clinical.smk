@@ -42,6 +42,8 @@ rule clinical_endpoints:
     resources:
         mem_mb=RESOURCES.mem_mb("clinical_endpoints"),
         runtime=RESOURCES.runtime("clinical_endpoints"),
+    params:
+        settings=SETTINGS["clinical"],
     script:
         "../scripts/step.py"
 
@@ -66,6 +68,8 @@ rule clinical_genes:
     resources:
         mem_mb=RESOURCES.mem_mb("clinical_genes"),
         runtime=RESOURCES.runtime("clinical_genes"),
+    params:
+        settings=SETTINGS["clinical"],
     script:
         "../scripts/step.py"
 
@@ -98,6 +102,7 @@ rule clinical_sets:
         mem_mb=RESOURCES.mem_mb("clinical_sets"),
         runtime=RESOURCES.runtime("clinical_sets"),
     params:
+        settings=SETTINGS["clinical"],
         gmt=CLINICAL_GMT,
     script:
         "../scripts/step.py"
@@ -130,6 +135,7 @@ rule clinical_change:
         mem_mb=RESOURCES.mem_mb("clinical_change"),
         runtime=RESOURCES.runtime("clinical_change"),
     params:
+        settings=SETTINGS["clinical"],
         gmt=CLINICAL_GMT,
     script:
         "../scripts/step.py"
@@ -163,6 +169,7 @@ rule clinical_plots:
         mem_mb=RESOURCES.mem_mb("clinical_plots"),
         runtime=RESOURCES.runtime("clinical_plots"),
     params:
+        settings=SETTINGS["clinical"],
         gmt=CLINICAL_GMT,
     script:
         "../scripts/step.py"

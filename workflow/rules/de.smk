@@ -37,6 +37,8 @@ rule de_fit:
     resources:
         mem_mb=RESOURCES.mem_mb("de_fit"),
         runtime=RESOURCES.runtime("de_fit"),
+    params:
+        settings=SETTINGS["de"],
     script:
         "../scripts/step.py"
 
@@ -88,6 +90,8 @@ rule de_contrast:
     resources:
         mem_mb=RESOURCES.mem_mb("de_contrast"),
         runtime=RESOURCES.runtime("de_contrast"),
+    params:
+        settings=SETTINGS["de"],
     script:
         "../scripts/step.py"
 
@@ -112,6 +116,8 @@ rule de_summary:
     resources:
         mem_mb=RESOURCES.mem_mb("de_summary"),
         runtime=RESOURCES.runtime("de_summary"),
+    params:
+        settings=SETTINGS["de"],
     script:
         "../scripts/step.py"
 
@@ -135,5 +141,7 @@ rule de_genes_of_interest:
     resources:
         mem_mb=RESOURCES.mem_mb("de_genes_of_interest"),
         runtime=RESOURCES.runtime("de_genes_of_interest"),
+    params:
+        settings=SETTINGS["de"],
     script:
         "../scripts/step.py"

@@ -43,6 +43,7 @@ rule enrichment_gsea:
         mem_mb=RESOURCES.mem_mb("enrichment_gsea"),
         runtime=RESOURCES.runtime("enrichment_gsea"),
     params:
+        settings=SETTINGS["enrichment"],
         gmt=ENRICHMENT_GMT,
     script:
         "../scripts/step.py"
@@ -72,6 +73,7 @@ rule enrichment_ora:
         mem_mb=RESOURCES.mem_mb("enrichment_ora"),
         runtime=RESOURCES.runtime("enrichment_ora"),
     params:
+        settings=SETTINGS["enrichment"],
         gmt=ENRICHMENT_GMT,
     script:
         "../scripts/step.py"
@@ -114,6 +116,7 @@ rule enrichment_plots:
         mem_mb=RESOURCES.mem_mb("enrichment_plots"),
         runtime=RESOURCES.runtime("enrichment_plots"),
     params:
+        settings=SETTINGS["enrichment"],
         gmt=ENRICHMENT_GMT,
     script:
         "../scripts/step.py"

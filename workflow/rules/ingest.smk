@@ -18,5 +18,7 @@ rule ingest_counts:
     resources:
         mem_mb=RESOURCES.mem_mb("ingest_counts"),
         runtime=RESOURCES.runtime("ingest_counts"),
+    params:
+        settings=SETTINGS["ingest"],
     script:
         "../scripts/step.py"

@@ -25,6 +25,8 @@ rule qc_adata:
     resources:
         mem_mb=RESOURCES.mem_mb("qc_adata"),
         runtime=RESOURCES.runtime("qc_adata"),
+    params:
+        settings=SETTINGS["qc"],
     script:
         "../scripts/step.py"
 
@@ -50,6 +52,8 @@ rule qc_tables:
     resources:
         mem_mb=RESOURCES.mem_mb("qc_tables"),
         runtime=RESOURCES.runtime("qc_tables"),
+    params:
+        settings=SETTINGS["qc"],
     script:
         "../scripts/step.py"
 
@@ -109,5 +113,7 @@ rule qc_plots:
     resources:
         mem_mb=RESOURCES.mem_mb("qc_plots"),
         runtime=RESOURCES.runtime("qc_plots"),
+    params:
+        settings=SETTINGS["qc"],
     script:
         "../scripts/step.py"

@@ -23,6 +23,7 @@ rule report_h5ad:
         mem_mb=RESOURCES.mem_mb("report_h5ad"),
         runtime=RESOURCES.runtime("report_h5ad"),
     params:
+        settings=SETTINGS["report"],
         command=RUN_COMMAND,
     script:
         "../scripts/step.py"
@@ -57,5 +58,7 @@ rule report_html:
     resources:
         mem_mb=RESOURCES.mem_mb("report_html"),
         runtime=RESOURCES.runtime("report_html"),
+    params:
+        settings=SETTINGS["report"],
     script:
         "../scripts/step.py"
