@@ -158,6 +158,9 @@ def test_factor_enters_the_design_with_zero_weight_and_is_recorded(fits):
     )
     assert meta0["unwanted"] == {}
     assert summary_row(meta1, table1, 0.05)["unwanted_factors"] == 1
+    # the controls' rows are marked: their estimates are not findings
+    assert set(table1.index[table1["unwanted_control"]]) == set(CONTROL)
+    assert not table0["unwanted_control"].any()
     assert summary_row(meta0, table0, 0.05)["unwanted_factors"] == 0
 
 

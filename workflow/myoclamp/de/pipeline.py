@@ -67,7 +67,8 @@ def contrast_table(
         wald_distribution=de["wald_distribution"],
         n_cpus=n_cpus,
     )
-    table = result_table(res, fit.dds.var)
+    controls = (getattr(fit.design, "unwanted", None) or {}).get("control_genes", [])
+    table = result_table(res, fit.dds.var, controls)
     meta = contrast_meta(fit, spec, None)
     meta["wald_distribution"] = de["wald_distribution"]
     meta["wald_df"] = wald_df(fit.dds) if de["wald_distribution"] == "t" else None

@@ -13,7 +13,9 @@ from myoclamp.de.designs import ContrastSpec
 from myoclamp.de.fit import Fit
 from myoclamp.io import atomic_path
 
-TABLE_COLUMNS = ["gene_id", "symbol", *RESULT_COLUMNS]
+#: ``unwanted_control``: a negative-control gene of ``de.unwanted``; its row is adjusted by a
+#: factor it helped define, so its estimate is not a finding (docs/de.md)
+TABLE_COLUMNS = ["gene_id", "symbol", *RESULT_COLUMNS, "unwanted_control"]
 
 SUMMARY_COLUMNS = [
     "contrast",
@@ -37,11 +39,15 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def result_table(res: pd.DataFrame, var: pd.DataFrame) -> pd.DataFrame:
-    """Results with ``gene_id`` (the unique gene key of ``var``) and ``symbol``, by p-value."""
+def result_table(
+    res: pd.DataFrame, var: pd.DataFrame, controls: list[str] | None = None
+) -> pd.DataFrame:
+    """Results with ``gene_id`` (the unique gene key of ``var``) and ``symbol``, by p-value;
+    ``unwanted_control`` marks the ``controls`` (gene keys) of the design's unwanted factors."""
     table = res.copy()
     table.insert(0, "symbol", var["symbol"].reindex(table.index).astype(str).to_numpy())
     table.insert(0, "gene_id", table.index.astype(str))
+    table["unwanted_control"] = table["gene_id"].isin([str(g) for g in controls or []])
     table = table.sort_values(["pvalue", "gene_id"], na_position="last", kind="mergesort")
     return table[TABLE_COLUMNS].reset_index(drop=True)
 
