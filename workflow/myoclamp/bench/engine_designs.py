@@ -27,7 +27,7 @@ import pandas as pd
 from myoclamp.bench.resample import resample_folder
 from myoclamp.de.designs import Design, build_design, contrast_designs, full_rank_matrix
 from myoclamp.de.fit import add_unwanted_factors, counts_frame, expression_filter
-from myoclamp.de.settings import de_settings, unwanted_factors
+from myoclamp.de.settings import de_settings
 from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.errors import InputError
 from myoclamp.io import atomic_path
@@ -157,8 +157,7 @@ def workflow_designs(adata: ad.AnnData, config: dict, cohort: str) -> list[Bench
         design = build_design(adata.obs, name, config)
         samples = design.matrix.index if design.matrix is not None else adata.obs_names[:0]
         counts = counts_frame(adata, samples)
-        wanted = unwanted_factors(settings, name)
-        control = control_gene_keys(adata, settings["unwanted"]) if wanted else []
+        control = control_gene_keys(adata, settings, name)
         out.append(bench_design(f"{cohort}_{name}", cohort, design, counts, settings, control))
     return out
 

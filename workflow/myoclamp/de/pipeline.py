@@ -13,7 +13,7 @@ from myoclamp.de import plots
 from myoclamp.de.contrasts import contrast_results, wald_df
 from myoclamp.de.designs import analysed, build_design, contrast_specs
 from myoclamp.de.fit import Fit, counts_frame, fit_design
-from myoclamp.de.settings import de_settings, trial_levels, unwanted_factors
+from myoclamp.de.settings import de_settings, trial_levels
 from myoclamp.de.tables import (
     contrast_meta,
     empty_table,
@@ -36,7 +36,7 @@ def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1
     built = build_design(adata.obs, design, config)
     samples = built.matrix.index if built.matrix is not None else adata.obs_names[:0]
     counts = counts_frame(adata, samples)
-    control = control_gene_keys(adata, de["unwanted"]) if unwanted_factors(de, design) else []
+    control = control_gene_keys(adata, de, design)
     fit = fit_design(built, counts, settings=de, n_cpus=n_cpus, control=control)
     if fit.dds is not None:
         fit.dds.var["symbol"] = adata.var["symbol"].reindex(fit.dds.var_names).astype(str)

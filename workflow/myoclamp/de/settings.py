@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from myoclamp.de.unwanted import BIOPSY_STRESS_CONTROLS
-
 BUILTIN_DESIGNS = ("treatment", "insulin", "insulin_groups")
 
 GENES_OF_INTEREST = [
@@ -32,6 +30,25 @@ GENES_OF_INTEREST = [
     "CITED2",
     "DDIT4",
     "IRS2",
+]
+
+#: immediate-early (biopsy-stress) genes not reported to respond to the clamp in muscle: those in
+#: ``shared/reference/insulin_responsive_genes.csv`` (FOS, JUNB, EGR1, ATF3, MYC, NR4A1, NR4A3)
+#: are left out, as negative controls must be
+BIOPSY_STRESS_CONTROLS = [
+    "FOSB",
+    "JUN",
+    "EGR2",
+    "EGR3",
+    "NR4A2",
+    "IER2",
+    "IER3",
+    "CYR61",
+    "CCN1",
+    "KLF2",
+    "KLF4",
+    "DUSP1",
+    "ZFP36",
 ]
 
 DEFAULTS: dict[str, Any] = {

@@ -27,27 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from myoclamp.de.settings import unwanted_factors
+from myoclamp.errors import InputError, preview
+
 if TYPE_CHECKING:
     import anndata as ad
-
-#: immediate-early (biopsy-stress) genes not reported to respond to the clamp in muscle: those in
-#: ``shared/reference/insulin_responsive_genes.csv`` (FOS, JUNB, EGR1, ATF3, MYC, NR4A1, NR4A3)
-#: are left out, as negative controls must be
-BIOPSY_STRESS_CONTROLS = [
-    "FOSB",
-    "JUN",
-    "EGR2",
-    "EGR3",
-    "NR4A2",
-    "IER2",
-    "IER3",
-    "CYR61",
-    "CCN1",
-    "KLF2",
-    "KLF4",
-    "DUSP1",
-    "ZFP36",
-]
 
 #: column names of the factors in the design matrix
 PREFIX = "unwanted_"
@@ -88,21 +72,24 @@ class UnwantedFactors:
         }
 
 
-def control_gene_keys(adata: ad.AnnData, unwanted: dict) -> list[str]:
-    """Gene keys of the configured control genes (``de.unwanted.genes``: symbols or gene keys).
+def control_gene_keys(adata: ad.AnnData, de: dict, design: str) -> list[str]:
+    """Gene keys of the control genes (``de.unwanted.genes``: symbols or gene keys) when
+    ``design`` gets unwanted factors; ``[]`` when it gets none.
 
     Raises when factors are asked for and none of the genes is in the counts.
     """
-    if not unwanted["factors"]:
+    if not unwanted_factors(de, design):
         return []
-    wanted = {str(g) for g in unwanted["genes"]}
+    wanted = {str(g) for g in de["unwanted"]["genes"]}
     symbols = adata.var["symbol"].astype(str) if "symbol" in adata.var else adata.var_names
     hit = np.asarray(symbols.isin(wanted)) | np.asarray(adata.var_names.isin(wanted))
     if not hit.any():
-        raise ValueError(
-            f"config de.unwanted: factors = {unwanted['factors']} but none of the control genes "
-            f"({', '.join(sorted(wanted)[:5])}, ...) is among the genes of the counts (symbols or "
-            "ids); list genes the counts have under de.unwanted.genes, or set factors: 0"
+        raise InputError(
+            "config.yaml (de section)",
+            "de.unwanted.genes",
+            f"none of the control genes ({preview(sorted(wanted))}) is among the genes of the "
+            "counts (as symbol or gene id)",
+            "list genes the counts have under de.unwanted.genes, or set de.unwanted.factors: 0",
         )
     return list(adata.var_names[hit])
 
@@ -154,8 +141,9 @@ def control_factors(
             none, genes, reason=f"{residual_df} residual degrees of freedom, need {k + 1}"
         )
     logc = np.log2(normalised_counts(counts) + 1.0)
+    resid = logc - nuisance_fit(x, contrasts, logc)  # every gene: the random sets use them too
     columns = np.array([counts.columns.get_loc(g) for g in genes])
-    u, s, vt = np.linalg.svd(standardised_residuals(logc[:, columns], x, contrasts), False)
+    u, s, vt = np.linalg.svd(standardised(resid[:, columns]), full_matrices=False)
     if np.sum(s[:k] ** 2) <= 1e-12 * len(x):
         return UnwantedFactors(
             none, genes, reason="the control genes do not vary once the design is accounted for"
@@ -178,26 +166,25 @@ def control_factors(
         pd.DataFrame(w, index=counts.index, columns=names),
         genes,
         [float(v) for v in share[:k]],
-        random_share=matched_set_shares(logc, columns, x, contrasts),
+        random_share=matched_set_shares(logc.mean(axis=0), resid, columns),
         design_r2=[float(v) for v in design_r2],
     )
 
 
 def matched_set_shares(
-    logc: np.ndarray,
+    mean: np.ndarray,
+    resid: np.ndarray,
     columns: np.ndarray,
-    x: np.ndarray,
-    contrasts: list[np.ndarray],
     n_sets: int = RANDOM_SETS,
     seed: int = 0,
 ) -> list[float]:
-    """First-factor variance share of random gene sets like the control set: median and 95th
-    percentile over ``n_sets`` sets of the same size, each gene drawn from the control gene's
-    tenth of mean expression (seeded). Tells whether the controls share more variation than any
-    genes of their abundance do."""
-    mean = logc.mean(axis=0)
+    """First-factor variance share of random gene sets like the control set (``columns`` of
+    ``resid``, the genes' residuals of :func:`nuisance_fit`): median and 95th percentile over
+    ``n_sets`` sets of the same size, each gene drawn from the control gene's tenth of mean log
+    expression ``mean`` (seeded). Tells whether the controls share more variation than any genes
+    of their abundance do."""
     decile = np.searchsorted(np.quantile(mean, np.linspace(0.1, 0.9, 9)), mean)
-    others = np.setdiff1d(np.arange(logc.shape[1]), columns)
+    others = np.setdiff1d(np.arange(resid.shape[1]), columns)
     pools = {d: others[decile[others] == d] for d in np.unique(decile[columns])}
     if any(len(p) < len(columns) for p in pools.values()):
         return []
@@ -210,17 +197,16 @@ def matched_set_shares(
                 for d in sorted(pools)
             ]
         )
-        sv = np.linalg.svd(standardised_residuals(logc[:, picked], x, contrasts), compute_uv=False)
+        sv = np.linalg.svd(standardised(resid[:, picked]), compute_uv=False)
         shares.append(sv[0] ** 2 / np.sum(sv**2))
     return [float(np.median(shares)), float(np.quantile(shares, 0.95))]
 
 
-def standardised_residuals(y: np.ndarray, x: np.ndarray, contrasts: list[np.ndarray]) -> np.ndarray:
-    """``y`` without its nuisance fit (:func:`nuisance_fit`), each gene scaled to unit variance, so
-    that every control gene weighs the same whatever its abundance and noise."""
-    r = y - nuisance_fit(x, contrasts, y)
-    sd = r.std(axis=0)
-    return r / np.where(sd > 0, sd, 1.0)
+def standardised(resid: np.ndarray) -> np.ndarray:
+    """Each gene (column) scaled to unit variance, so that every gene weighs the same whatever
+    its abundance and noise."""
+    sd = resid.std(axis=0)
+    return resid / np.where(sd > 0, sd, 1.0)
 
 
 def nuisance_fit(x: np.ndarray, contrasts: list[np.ndarray], y: np.ndarray) -> np.ndarray:
