@@ -7,12 +7,12 @@ and reported as ``> budget``). It collects every job's time and peak memory from
 ``benchmarks/**/*.tsv``, the whole run's peak memory two ways (the largest single process, from
 ``time -v``; the summed RSS of the process tree, sampled every 0.5 s), the size of
 ``results/myoclamp.h5ad`` and the time of the job that writes it (``report_h5ad``). Then it runs
-R DESeq2 (``scripts/install_r_deseq2.sh``) on every design the run fitted: the same filtered
+R DESeq2 (``scripts/install_r.sh``) on every design the run fitted: the same filtered
 counts, design matrix and contrast as the pydeseq2 fit, each under ``time -v`` within
 ``--r-budget`` seconds (with ``--r-genes N``, on a seeded sample of N genes, its time scaled to
 all genes and shown as ``~``). Tables are printed as markdown and written, with the machine and the
 exact command, as a section of ``--out`` (replaced if present, else appended). Resampled cohorts:
-``myoclamp.bench.resample``.
+``myoclamp_tools.bench.resample``.
 
     .venv/bin/python scripts/benchmark.py                                  # full benchmark
     .venv/bin/python scripts/benchmark.py --sizes demo,140 --budget 1800
@@ -36,18 +36,17 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
-from myoclamp.bench.collect import collect_benchmarks, per_rule  # noqa: E402
-from myoclamp.bench.measure import machine, run_measured  # noqa: E402
-from myoclamp.bench.rdeseq2 import time_r_on_fits  # noqa: E402
-from myoclamp.bench.report import (  # noqa: E402
+from myoclamp_tools.bench.collect import collect_benchmarks, per_rule  # noqa: E402
+from myoclamp_tools.bench.measure import machine, run_measured  # noqa: E402
+from myoclamp_tools.bench.rdeseq2 import time_r_on_fits  # noqa: E402
+from myoclamp_tools.bench.report import (  # noqa: E402
     cell,
     markdown_table,
     seconds_or_budget,
     write_section,
 )
-from myoclamp.bench.resample import read_cohort, resample_folder  # noqa: E402
+from myoclamp_tools.bench.resample import read_cohort, resample_folder  # noqa: E402
 
 SNAKEMAKE = ROOT / ".venv" / "bin" / "snakemake"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -105,7 +104,7 @@ def base_cohort(args, workdir: Path) -> Path:
     """The demo cohort folder resampled from: ``--base``, or a generated small demo."""
     if not args.demo_participants:
         return Path(args.base).resolve()
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     out = workdir / "base"
     generate(out, n_participants=args.demo_participants, n_genes=args.demo_genes or None)
@@ -307,7 +306,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--base",
         default=str(ROOT / "resources" / "demo"),
-        help="demo cohort folder resampled from (myoclamp.demo.generate output)",
+        help="demo cohort folder resampled from (myoclamp_tools.demo.generate output)",
     )
     ap.add_argument(
         "--demo-participants",
@@ -353,10 +352,10 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"--sizes: {label!r} is neither 'demo' nor a number of samples")
     engines = resolve_engines(args.engine)
     if not args.no_r:
-        from myoclamp.de.rcompare import r_deseq2_available
+        from myoclamp_tools.rcompare import r_deseq2_available
 
         if not r_deseq2_available():
-            sys.exit("R DESeq2 is missing: run `bash scripts/install_r_deseq2.sh` (or --no-r)")
+            sys.exit("R DESeq2 is missing: run `bash scripts/install_r.sh` (or --no-r)")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="myoclamp-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"working directory: {workdir}", flush=True)

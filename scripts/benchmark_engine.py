@@ -1,13 +1,14 @@
 """Time and peak memory of the DE fit and shrinkage per design: pydeseq2, block engine, R DESeq2.
 
-Designs, built by the workflow's own code (``myoclamp.bench.engine_designs``):
+Designs, built by the workflow's own code (``myoclamp_tools.bench.engine_designs``):
 
 - ``demo``: every design the workflow fits on the cohort of ``--config`` (``config.yaml``: the
   bundled demo; ``treatment``, ``insulin``, ``insulin_groups``), ingested in memory as the
   ``ingest`` rule does, filtered as ``fit_design`` does;
 - ``real``: GSE202295 ``~ id + time`` (``real_id_time``) and the nested
   ``~ group + group:idn + group:time`` (``real_nested``);
-- ``resampled``: the demo resampled to ``--resample-size`` samples (``myoclamp.bench.resample``,
+- ``resampled``: the demo resampled to ``--resample-size`` samples
+(``myoclamp_tools.bench.resample``,
   seed ``--seed``), with the workflow's designs (one block column per participant).
 
 Each (design, engine) runs in its own process (``--child``) within ``--budget`` seconds: the fit
@@ -15,7 +16,7 @@ Each (design, engine) runs in its own process (``--child``) within ``--budget`` 
 (``contrast_results``). pydeseq2 on designs with more than ``--large-samples`` samples fits a
 random sample of ``--pydeseq2-genes-large`` genes and is extrapolated (flagged); the block engine
 then also fits the same sample, for agreement and a measured speed-up. R DESeq2
-(``scripts/r_deseq2.R``) runs on the same filtered counts, design matrix and first contrast
+(``myoclamp_tools/r/deseq2.R``) runs on the same filtered counts, design matrix and first contrast
 within ``--r-budget`` seconds. The Markdown tables (time, memory, speed-ups, agreement, issue 10's
 targets, the machine and the load average around each run) are printed, and written with
 ``--out`` (section ``--section`` of that file) and ``--json``.
@@ -37,10 +38,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
-from myoclamp.bench import engine_designs as ed  # noqa: E402
-from myoclamp.bench.engine import (  # noqa: E402
+from myoclamp.io import atomic_path  # noqa: E402
+from myoclamp_tools.bench import engine_designs as ed  # noqa: E402
+from myoclamp_tools.bench.engine import (  # noqa: E402
     ENGINES,
     child_command,
     child_main,
@@ -48,15 +49,14 @@ from myoclamp.bench.engine import (  # noqa: E402
     run_plan,
     run_r,
 )
-from myoclamp.bench.engine_report import (  # noqa: E402
+from myoclamp_tools.bench.engine_report import (  # noqa: E402
     agreement_rows,
     render,
     speedups,
     target_rows,
 )
-from myoclamp.bench.measure import machine  # noqa: E402
-from myoclamp.bench.report import write_section  # noqa: E402
-from myoclamp.io import atomic_path  # noqa: E402
+from myoclamp_tools.bench.measure import machine  # noqa: E402
+from myoclamp_tools.bench.report import write_section  # noqa: E402
 
 GSE = ROOT.parent / "shared" / "data" / "gse202295"
 
@@ -124,7 +124,7 @@ def demo_config(args, workdir: Path) -> tuple[dict, Path]:
     config_path = Path(args.config).resolve()
     config = load_config(config_path)
     if args.demo_participants:
-        from myoclamp.demo import generate
+        from myoclamp_tools.demo import generate
 
         paths = generate(
             workdir / "base", n_participants=args.demo_participants, n_genes=args.demo_genes or None
@@ -184,10 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = shlex.join([".venv/bin/python", "scripts/benchmark_engine.py", *raw])
     if "R" in args.engine_list:
-        from myoclamp.de.rcompare import r_deseq2_available
+        from myoclamp_tools.rcompare import r_deseq2_available
 
         if not r_deseq2_available():
-            sys.exit("R DESeq2 is missing: run `bash scripts/install_r_deseq2.sh` (or --no-r)")
+            sys.exit("R DESeq2 is missing: run `bash scripts/install_r.sh` (or --no-r)")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="myoclamp-engine-bench-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"working directory: {workdir}", flush=True)

@@ -10,15 +10,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-
-from myoclamp.demo.generate import write_text_gz
-from myoclamp.demo.params import LIBRARY_JSON, PARAMS_DIR, PARAMS_TSV, estimate_params
-from myoclamp.demo.real import GSE202295, read_real_basal
 from myoclamp.io import atomic_path
+from myoclamp_tools.demo.generate import write_text_gz
+from myoclamp_tools.demo.params import LIBRARY_JSON, PARAMS_DIR, PARAMS_TSV, estimate_params
+from myoclamp_tools.demo.real import GSE202295, read_real_basal
 
 
 def sha256(path: Path) -> str:

@@ -5,7 +5,7 @@
 
 Demo side: baseline basal biopsies without a planted defect (one per participant). Also prints
 the repeated-biopsy correlation (demo baseline vs week-13 basal; real basal vs 3 h recovery).
-Exits 1 if a statistic is outside its tolerance (myoclamp.demo.calibration.TOLERANCES).
+Exits 1 if a statistic is outside its tolerance (myoclamp_tools.demo.calibration.TOLERANCES).
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-
-from myoclamp.demo.calibration import compare_cohorts
-from myoclamp.demo.params import REPO
-from myoclamp.demo.real import GSE202295
+from myoclamp_tools.demo.calibration import compare_cohorts
+from myoclamp_tools.demo.params import REPO
+from myoclamp_tools.demo.real import GSE202295
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 """Recall and observed FDR of the DE stage on independently generated demo trials.
 
-For each seed: generate the 70-participant demo (``myoclamp.demo.generate``; the bundled demo is
+For each seed: generate the 70-participant demo (``myoclamp_tools.demo.generate``; the bundled
+demo is
 seed 20070510), leave out the planted defective samples (as QC would), fit the ``insulin`` and
 ``treatment`` designs with the configured engine and shrinkage, test each contrast with the Wald
 statistic referred to the normal and to t(n - p) (``de.wald_distribution``; one fit serves both),
@@ -15,7 +16,6 @@ seed, factors, contrast, reference distribution and size threshold, then the mea
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -23,14 +23,13 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
 from myoclamp.de.contrasts import WALD_DISTRIBUTIONS  # noqa: E402
 from myoclamp.de.pipeline import contrast_table, fit_from_adata  # noqa: E402
-from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata  # noqa: E402
 from myoclamp.de.settings import de_settings  # noqa: E402
-from myoclamp.demo import generate  # noqa: E402
-from myoclamp.demo.truth import recovery  # noqa: E402
+from myoclamp_tools.demo import generate  # noqa: E402
+from myoclamp_tools.demo.truth import recovery  # noqa: E402
+from myoclamp_tools.rcompare import DEMO_CONFIG, demo_adata  # noqa: E402
 
 CONFIG = {**DEMO_CONFIG, "de": {"designs": ["treatment", "insulin"], "shrink": True}}
 #: contrast -> truth column of its planted effects (treatment: all zero unless switched on)

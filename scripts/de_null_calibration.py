@@ -1,9 +1,9 @@
 """Calibration of the DE tests on real counts under an exact null (arm labels permuted).
 
-GSE202295 (``../shared/data/gse202295``) as a trial (``myoclamp.de.rcompare.gse202295_adata``:
+GSE202295 (``../shared/data/gse202295``) as a trial (``myoclamp_tools.rcompare.gse202295_adata``:
 arm = NGT/T2D, visit = basal/post), the ``treatment`` design (difference between arms in the
 within-person change, participants as blocks), with the arm labels permuted between participants
-(``myoclamp.de.nulls.permute_arms``): no gene differs, so every padj < 0.05 is false and null
+(``myoclamp_tools.nulls.permute_arms``): no gene differs, so every padj < 0.05 is false and null
 p-values should be uniform. For each permutation, one fit, then the Wald statistic referred to the
 normal and to t(n - p) (``de.wald_distribution``). Prints per permutation and distribution the
 significant genes and the share of p-values below 0.05, 0.01 and 0.001 over the nominal level.
@@ -17,20 +17,18 @@ design; ``factor_share`` is the first one's share of the control genes' residual
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
 from myoclamp.de.contrasts import WALD_DISTRIBUTIONS  # noqa: E402
-from myoclamp.de.nulls import null_rates, permute_arms  # noqa: E402
 from myoclamp.de.pipeline import contrast_table, fit_from_adata  # noqa: E402
-from myoclamp.de.rcompare import GSE202295_CONFIG, gse202295_adata  # noqa: E402
 from myoclamp.de.settings import de_settings  # noqa: E402
+from myoclamp_tools.nulls import null_rates, permute_arms  # noqa: E402
+from myoclamp_tools.rcompare import GSE202295_CONFIG, gse202295_adata  # noqa: E402
 
 
 def main() -> None:

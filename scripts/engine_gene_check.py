@@ -11,7 +11,6 @@ coefficients at each engine's dispersion (lower is better).
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,10 +18,9 @@ import numpy as np
 from pydeseq2.utils import nb_nll
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
-from myoclamp.bench.engine_designs import load_design, subsample_genes  # noqa: E402
 from myoclamp.de.fit import fit_design, make_inference  # noqa: E402
+from myoclamp_tools.bench.engine_designs import load_design, subsample_genes  # noqa: E402
 
 
 def main() -> None:

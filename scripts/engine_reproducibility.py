@@ -2,7 +2,8 @@
 
 For each design saved by ``scripts/benchmark_engine.py`` (``<workdir>/<design>/design.pkl``), fit
 the same seeded gene sample three times and compare the first contrast's tables
-(``myoclamp.bench.engine_report.agreement``): pydeseq2 against pydeseq2 with the samples in another
+(``myoclamp_tools.bench.engine_report.agreement``): pydeseq2 against pydeseq2 with the samples
+in another
 order (same data, sums in another order), and the block engine against pydeseq2. Then, for the
 genes that differ most, the difference in each comparison.
 
@@ -12,24 +13,22 @@ genes that differ most, the difference in each comparison.
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
-from myoclamp.bench.engine import first_contrast_table  # noqa: E402
-from myoclamp.bench.engine_designs import (  # noqa: E402
+from myoclamp.de.fit import fit_design, make_inference  # noqa: E402
+from myoclamp_tools.bench.engine import first_contrast_table  # noqa: E402
+from myoclamp_tools.bench.engine_designs import (  # noqa: E402
     BenchDesign,
     load_design,
     reorder_samples,
     subsample_genes,
 )
-from myoclamp.bench.engine_report import agreement  # noqa: E402
-from myoclamp.de.fit import fit_design, make_inference  # noqa: E402
+from myoclamp_tools.bench.engine_report import agreement  # noqa: E402
 
 
 def first_contrast(bench: BenchDesign, engine: str, cpus: int) -> pd.DataFrame:

@@ -20,17 +20,15 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
-
-from myoclamp.resources import (  # noqa: E402
-    TABLE,
+from myoclamp.resources import TABLE, read_table
+from myoclamp_tools.resources_table import (
     merge_rows,
-    read_table,
     rows_from_benchmarks,
     rows_from_json,
     write_table,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def shipped_engine() -> str:

@@ -170,12 +170,12 @@ def bundled_config(root: Path) -> Path:
 
 
 def demo_config(root: Path, overrides: dict | None = None, **generate_kwargs) -> Path:
-    """A small demo trial (myoclamp.demo) with the bundled config pointed at it.
+    """A small demo trial (myoclamp_tools.demo) with the bundled config pointed at it.
 
     ``overrides`` maps top-level config sections to keys replaced in them (e.g. a lean
     ``{"de": {"shrink": False}}`` for fast integration tests).
     """
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     paths = generate(root / "demo", **generate_kwargs)
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())

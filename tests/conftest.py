@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARED = ROOT.parent / "shared"
 GSE = SHARED / "data" / "gse202295"
 
 from cohort import write_cohort  # noqa: E402
+
 from myoclamp.config import load_config  # noqa: E402
 
 

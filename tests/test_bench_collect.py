@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 import pytest
-from myoclamp.bench.collect import (
+
+from myoclamp_tools.bench.collect import (
     benchmark_patterns,
     collect_benchmarks,
     per_rule,

@@ -1,4 +1,5 @@
-"""The engine benchmark (scripts/benchmark_engine.py, myoclamp.bench.engine*): designs built as
+"""The engine benchmark (scripts/benchmark_engine.py, myoclamp_tools.bench.engine*): designs
+built as
 the workflow builds them, the measured child, speed-ups, agreement, targets and tables; the
 script end to end on a tiny demo (``pytest -m benchmark``)."""
 
@@ -12,9 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import GSE, ROOT
-from myoclamp.bench import engine_designs as ed
-from myoclamp.bench.engine import BLOCKS_ON_SAMPLE, measure_engine, read_results, run_plan
-from myoclamp.bench.engine_report import (
+
+from myoclamp.config import load_config
+from myoclamp.de.engine import BlockInference
+from myoclamp.de.pipeline import fit_from_adata
+from myoclamp.ingest.build import build_anndata
+from myoclamp_tools.bench import engine_designs as ed
+from myoclamp_tools.bench.engine import BLOCKS_ON_SAMPLE, measure_engine, read_results, run_plan
+from myoclamp_tools.bench.engine_report import (
     agreement,
     agreement_rows,
     render,
@@ -23,11 +29,7 @@ from myoclamp.bench.engine_report import (
     target_rows,
     timing_table,
 )
-from myoclamp.config import load_config
-from myoclamp.de.engine import BlockInference
-from myoclamp.de.pipeline import fit_from_adata
-from myoclamp.de.rcompare import r_deseq2_available
-from myoclamp.ingest.build import build_anndata
+from myoclamp_tools.rcompare import r_deseq2_available
 
 SCRIPT = ROOT / "scripts" / "benchmark_engine.py"
 
@@ -35,7 +37,7 @@ SCRIPT = ROOT / "scripts" / "benchmark_engine.py"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """A generated 8-participant demo and the bundled config pointed at it."""
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     folder = tmp_path_factory.mktemp("engine_bench")
     paths = generate(folder / "demo", n_participants=8, n_genes=600)

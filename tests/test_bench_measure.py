@@ -6,8 +6,9 @@ import sys
 import time
 
 import pytest
-from myoclamp.bench.measure import machine, parse_time_v, run_measured
-from myoclamp.bench.report import markdown_table, replace_section, seconds_or_budget
+
+from myoclamp_tools.bench.measure import machine, parse_time_v, run_measured
+from myoclamp_tools.bench.report import markdown_table, replace_section, seconds_or_budget
 
 TIME_V = """\tCommand being timed: "snakemake"
 \tUser time (seconds): 12.50

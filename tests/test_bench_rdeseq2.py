@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.bench.rdeseq2 import agreement, parse_r_timing, wald_distribution
-from myoclamp.de.rcompare import r_command
+
+from myoclamp_tools.bench.rdeseq2 import agreement, parse_r_timing, wald_distribution
+from myoclamp_tools.rcompare import r_command
 
 
 def test_parse_r_timing_reads_both_lines_only():
@@ -37,7 +38,7 @@ def test_agreement_of_workflow_table_and_r_results(tmp_path):
 
 def test_compare_results_measures_p_values_on_their_scale():
     """Spearman cannot tell two references of one statistic apart; the p-value ratio can."""
-    from myoclamp.de.rcompare import compare_results
+    from myoclamp_tools.rcompare import compare_results
 
     rng = np.random.default_rng(1)
     stat = rng.normal(size=300)

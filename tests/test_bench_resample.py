@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.bench.resample import (
+
+from myoclamp.errors import InputError
+from myoclamp_tools.bench.resample import (
     Cohort,
     draw_participants,
     read_cohort,
     resample,
     resample_folder,
 )
-from myoclamp.errors import InputError
 
 
 def small_cohort(n_people: int = 6, n_genes: int = 50, seed: int = 0) -> Cohort:
@@ -117,7 +118,7 @@ def test_resample_rejects_bad_requests():
 
 
 def test_resample_folder_round_trip(tmp_path):
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     generate(tmp_path / "demo", n_participants=8, n_genes=600)
     paths = resample_folder(tmp_path / "demo", tmp_path / "r", 25, seed=2)

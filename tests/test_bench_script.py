@@ -9,7 +9,8 @@ import sys
 import pytest
 import yaml
 from conftest import ROOT, run_on_purpose
-from myoclamp.de.rcompare import r_deseq2_available
+
+from myoclamp_tools.rcompare import r_deseq2_available
 
 pytestmark = pytest.mark.benchmark
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
+
 from myoclamp.clinical import pipeline
 from myoclamp.config import load_config
 from myoclamp.enrichment.genesets import collection_paths

@@ -11,13 +11,14 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
+from pydeseq2.dds import DeseqDataSet
+
 from myoclamp.clinical import pipeline
 from myoclamp.clinical.endpoints import endpoint_table
 from myoclamp.clinical.sets import association_gsea
 from myoclamp.clinical.settings import clinical_settings
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.io import write_h5ad
-from pydeseq2.dds import DeseqDataSet
 
 N_PEOPLE, N_GENES, SET_SIZE = 24, 200, 20
 

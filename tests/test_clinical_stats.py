@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
+
 from myoclamp.clinical.endpoints import ancova
 from myoclamp.clinical.samples import build_covariates, covariate_columns
 from myoclamp.clinical.sets import set_scores, symbol_keys
 from myoclamp.clinical.stats import bh, partial_correlation, partial_spearman
-from scipy import stats
 
 
 def closed_form_ancova(y, x, g):

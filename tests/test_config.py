@@ -2,8 +2,9 @@
 
 import pytest
 from conftest import ROOT
-from myoclamp.config import load_config, validated
 from snakemake.exceptions import WorkflowError
+
+from myoclamp.config import load_config, validated
 
 
 def test_bundled_config_is_valid_and_gets_defaults():

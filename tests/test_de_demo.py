@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import run_on_purpose
+
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
-from myoclamp.de.rcompare import DEMO_CONFIG, demo_adata
-from myoclamp.demo.truth import recovery
+from myoclamp_tools.demo.truth import recovery
+from myoclamp_tools.rcompare import DEMO_CONFIG, demo_adata
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def config(wald: str) -> dict:
 
 def run(tmp_path, contrast: str, treatment_effect: bool) -> dict:
     """The demo generated and fitted once; the contrast's table with each Wald reference."""
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     paths = generate(tmp_path / "demo", treatment_effect=treatment_effect)
     truth = pd.read_csv(paths["truth_genes"], sep="\t").set_index("gene")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from myoclamp.de.contrasts import reparametrise
 from myoclamp.de.designs import (
     build_design,
@@ -13,8 +14,8 @@ from myoclamp.de.designs import (
     full_rank_matrix,
     natural_key,
 )
-from myoclamp.de.simulate import simulate_trial, simulation_config
 from myoclamp.errors import InputError
+from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +210,7 @@ def test_reparametrisation_keeps_the_fit_and_exposes_the_contrast():
 def test_full_rank_matrix_drops_aliased_columns_in_formula_order():
     import numpy as np
     import pandas as pd
+
     from myoclamp.de.designs import full_rank_matrix
 
     rng = np.random.default_rng(0)

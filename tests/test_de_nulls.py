@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.de.nulls import null_rates, permute_arms
+
+from myoclamp_tools.nulls import null_rates, permute_arms
 
 
 def sheet() -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """pydeseq2 (this workflow's fits) against R DESeq2 on the same counts and design matrix.
 
-Run on purpose: ``bash scripts/install_r_deseq2.sh`` then ``pytest -m rdeseq2``. MLE log2FC
+Run on purpose: ``bash scripts/install_r.sh`` then ``pytest -m rdeseq2``. MLE log2FC
 (Debian has no apeglm). Thresholds from issue 6: Spearman of log2FC and Wald statistic >= 0.99,
 Jaccard of the padj < 0.05 sets >= 0.9.
 """
@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_on_purpose
-from myoclamp.de.rcompare import (
+
+from myoclamp_tools.rcompare import (
     DEMO_CONFIG,
     GSE202295_CONFIG,
     compare_design,
@@ -21,12 +22,12 @@ from myoclamp.de.rcompare import (
     gse202295_adata,
     r_deseq2_available,
 )
-from myoclamp.de.simulate import simulate_trial, simulation_config
+from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 pytestmark = [
     pytest.mark.rdeseq2,
     pytest.mark.skipif(
-        not r_deseq2_available(), reason="R DESeq2 missing: run scripts/install_r_deseq2.sh"
+        not r_deseq2_available(), reason="R DESeq2 missing: run scripts/install_r.sh"
     ),
 ]
 
@@ -77,7 +78,7 @@ def test_t_reference_matches_r_use_t(tmp_path, design, contrast):
     ("design", "contrast"), [("treatment", "treatment"), ("insulin", "insulin")]
 )
 def test_demo_cohort_matches_r(tmp_path, design, contrast):
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     paths = generate(tmp_path / "demo", n_participants=24, n_genes=3000, treatment_effect=True)
     adata = demo_adata(paths)
@@ -86,7 +87,7 @@ def test_demo_cohort_matches_r(tmp_path, design, contrast):
 
 def test_unwanted_factor_design_matches_r(tmp_path):
     """With de.unwanted (RUVg) the factor is one more column of the matrix R is given."""
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     paths = generate(tmp_path / "demo", n_participants=24, n_genes=3000)
     adata = demo_adata(paths)

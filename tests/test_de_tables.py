@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from myoclamp.de.pipeline import (
     PLOTS,
     fit_from_adata,
@@ -13,8 +14,8 @@ from myoclamp.de.pipeline import (
     write_genes_of_interest,
     write_summary,
 )
-from myoclamp.de.simulate import simulate_trial, simulation_config
 from myoclamp.de.tables import TABLE_COLUMNS, summary_row
+from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 GOI = ["G00003", "G00010", "NOT_A_GENE"]
 

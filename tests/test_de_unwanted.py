@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from myoclamp.de.designs import Design, build_design, contrast_specs
 from myoclamp.de.fit import counts_frame, fit_design
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.settings import de_settings
-from myoclamp.de.simulate import simulate_trial, simulation_config
 from myoclamp.de.tables import summary_row
 from myoclamp.de.unwanted import (
     control_factors,
@@ -18,6 +18,7 @@ from myoclamp.de.unwanted import (
     nuisance_fit,
 )
 from myoclamp.errors import InputError
+from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 #: genes that respond to insulin and also carry the biopsy stress (as FOS, EGR1, JUNB in muscle)
 TARGETS = [f"G{i:05d}" for i in range(5)]

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.demo import generate
-from myoclamp.demo.calibration import (
+
+from myoclamp_tools.demo import generate
+from myoclamp_tools.demo.calibration import (
     TOLERANCES,
     compare,
     compare_cohorts,
@@ -16,8 +17,8 @@ from myoclamp.demo.calibration import (
     read_demo,
     within_tolerance,
 )
-from myoclamp.demo.params import REPO, size_factors
-from myoclamp.demo.real import GSE202295
+from myoclamp_tools.demo.params import REPO, size_factors
+from myoclamp_tools.demo.real import GSE202295
 
 DEMO = REPO / "resources" / "demo"
 needs_real = pytest.mark.skipif(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.demo import cohort
+
+from myoclamp_tools.demo import cohort
 
 
 @pytest.mark.parametrize("n", [12, 16, 70])

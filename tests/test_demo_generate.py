@@ -8,9 +8,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.demo import generate
-from myoclamp.demo.effects import TREATMENT_GENES
-from myoclamp.demo.params import REPO
+
+from myoclamp_tools.demo import generate
+from myoclamp_tools.demo.effects import TREATMENT_GENES
+from myoclamp_tools.demo.params import REPO
 
 SMALL = {"n_participants": 12, "n_genes": 1500}
 
@@ -133,7 +134,7 @@ def test_cli_writes_the_cohort(tmp_path):
         [
             sys.executable,
             "-m",
-            "myoclamp.demo",
+            "myoclamp_tools.demo",
             "--out",
             str(out),
             "--participants",

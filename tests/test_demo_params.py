@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from myoclamp.demo.params import (
+
+from myoclamp_tools.demo.params import (
     estimate_params,
     fibre_loadings,
     is_chr_y,

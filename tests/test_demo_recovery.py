@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from myoclamp.demo.truth import recovery
+
+from myoclamp_tools.demo.truth import recovery
 
 
 def test_recall_and_observed_fdr():

@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from engine_data import design, nb_counts, trial_sheet
-from myoclamp.de.engine import BlockInference, fit_deseq
-from myoclamp.de.engine.irls import irls_batch
-from myoclamp.de.engine.linalg import make_system
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 from pydeseq2.utils import irls_solver
 from scipy.stats import spearmanr
+
+from myoclamp.de.engine import BlockInference, fit_deseq
+from myoclamp.de.engine.irls import irls_batch
+from myoclamp.de.engine.linalg import make_system
 
 CASES = {
     "id_time": ("~ id + time", "time[T.t1]", {}),

@@ -7,6 +7,7 @@ import pytest
 from engine_data import design, nb_counts, trial_sheet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from myoclamp.de.engine.inference import BlockInference
 from myoclamp.de.engine.irls import irls_batch
 from myoclamp.de.engine.linalg import BlockSystem, DenseSystem, make_system

@@ -6,16 +6,17 @@ more than 5 minutes per design on all 37,682), with the bundled config's designs
 GSE202295 counts with configs/gse202295.yaml's design: Spearman of log2FC and of the Wald
 statistic >= 0.999 against R DESeq2 (MLE; same filtered counts, full-rank design matrix and
 contrast). Run on purpose (R runs single-threaded, minutes per design):
-``bash scripts/install_r_deseq2.sh`` then ``pytest -m rdeseq2 tests/test_engine_rdeseq2.py -s``.
+``bash scripts/install_r.sh`` then ``pytest -m rdeseq2 tests/test_engine_rdeseq2.py -s``.
 """
 
 from __future__ import annotations
 
 import pytest
 from conftest import GSE, ROOT, run_on_purpose
+
 from myoclamp.config import load_config
 from myoclamp.de.designs import contrast_specs
-from myoclamp.de.rcompare import (
+from myoclamp_tools.rcompare import (
     GSE202295_CONFIG,
     compare_design,
     demo_adata,
@@ -26,7 +27,7 @@ from myoclamp.de.rcompare import (
 pytestmark = [
     pytest.mark.rdeseq2,
     pytest.mark.skipif(
-        not r_deseq2_available(), reason="R DESeq2 missing: run scripts/install_r_deseq2.sh"
+        not r_deseq2_available(), reason="R DESeq2 missing: run scripts/install_r.sh"
     ),
 ]
 
@@ -43,7 +44,7 @@ _run_on_purpose = run_on_purpose("rdeseq2")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from myoclamp.demo import generate
+    from myoclamp_tools.demo import generate
 
     return demo_adata(generate(tmp_path_factory.mktemp("demo"), n_genes=DEMO_GENES))
 

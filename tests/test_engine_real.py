@@ -7,14 +7,15 @@ import warnings
 import numpy as np
 import pytest
 from conftest import GSE
-from myoclamp.bench.engine_designs import load_real
-from myoclamp.de.designs import full_rank_matrix
-from myoclamp.de.engine import fit_deseq
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
+
+from myoclamp.de.designs import full_rank_matrix
+from myoclamp.de.engine import fit_deseq
+from myoclamp_tools.bench.engine_designs import load_real
 
 pytestmark = [
     pytest.mark.slow,

@@ -7,9 +7,10 @@ import pytest
 from engine_data import design, nb_counts, trial_sheet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydeseq2 import utils
+
 from myoclamp.de.engine.linalg import DenseSystem, make_system
 from myoclamp.de.engine.shrink import objective, shrink_batch, shrunk_se
-from pydeseq2 import utils
 
 PRIOR = 0.3
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from myoclamp.enrichment.genesets import (
     collection_paths,
     load_collections,

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from cohort import cohort_tables, gzip_text
+
 from myoclamp.errors import InputError
 from myoclamp.ingest.counts import header_columns, read_counts, sample_from_bam
 

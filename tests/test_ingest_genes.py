@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+
 from myoclamp.errors import InputError
 from myoclamp.ingest.genes import annotate, id_type, is_mito, load_gene_map, strip_version
 

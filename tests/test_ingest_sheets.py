@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+
 from myoclamp.errors import InputError
 from myoclamp.ingest.build import check_inputs
 from myoclamp.ingest.sheets import load_sheets

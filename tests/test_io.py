@@ -5,6 +5,7 @@ import stat
 
 import pandas as pd
 import pytest
+
 from myoclamp.io import atomic_path, write_tsv
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from myoclamp.qc.run import run_qc
 from test_qc_run import contract_adata, planted
+
+from myoclamp.qc.run import run_qc
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
 

@@ -6,6 +6,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
+
 from myoclamp.qc.metrics import infer_sex, sample_metrics, sex_agreement, top_shares
 from myoclamp.qc.settings import QCSettings
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT
+
 from myoclamp.config import validated
 from myoclamp.ingest.build import build_anndata
 from myoclamp.qc.run import run_qc

@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
+
 from myoclamp.config import load_config
-from myoclamp.demo.generate import generate
 from myoclamp.ingest.build import build_anndata
 from myoclamp.qc import steps
 from myoclamp.qc.run import run_qc, samples_table
 from myoclamp.qc.settings import QCSettings
+from myoclamp_tools.demo.generate import generate
 
 
 def contract_adata(directory: Path) -> ad.AnnData:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+
 from myoclamp.report import story
 from myoclamp.report.html import table
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
-from myoclamp.bench.collect import collect_benchmarks
+
 from myoclamp.resources import (
     COLUMNS,
     DEFAULT_MEM_MB,
@@ -22,12 +22,15 @@ from myoclamp.resources import (
     SINGLE_SIZE_TIME_EXPONENT,
     estimate_mb,
     estimate_seconds,
-    merge_rows,
     read_table,
-    rows_from_benchmarks,
-    rows_from_json,
     rule_resources,
     with_margin,
+)
+from myoclamp_tools.bench.collect import collect_benchmarks
+from myoclamp_tools.resources_table import (
+    merge_rows,
+    rows_from_benchmarks,
+    rows_from_json,
     write_table,
 )
 

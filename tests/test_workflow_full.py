@@ -87,7 +87,7 @@ def test_snakemake_report_zip(run):
 @pytest.mark.browser
 def test_report_in_a_real_browser(run, tmp_path):
     subprocess.run(["bash", str(ROOT / "scripts/install_chromium.sh")], check=True)
-    from myoclamp.report.browser import check_report
+    from myoclamp_tools.browser import check_report
 
     root, _ = run
     shot = tmp_path / "report.png"

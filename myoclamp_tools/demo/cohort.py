@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo.effects import M_MEAN, M_SD
+from myoclamp_tools.demo.effects import M_MEAN, M_SD
 
 ARMS = ("placebo", "anakinra")
 VISITS = ("baseline", "week13")

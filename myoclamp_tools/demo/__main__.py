@@ -1,16 +1,17 @@
-"""Command line: ``python -m myoclamp.demo --out DIR [--seed N] [--participants N] [--genes N]``."""
+"""Command line: ``python -m myoclamp_tools.demo --out DIR [--seed N] [--participants N]
+[--genes N]``."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from myoclamp.demo.generate import generate
+from myoclamp_tools.demo.generate import generate
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, generate the cohort and print the written files."""
-    parser = argparse.ArgumentParser(prog="python -m myoclamp.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m myoclamp_tools.demo", description=__doc__)
     parser.add_argument("--out", required=True, help="output directory (e.g. resources/demo)")
     parser.add_argument("--seed", type=int, default=20070510)
     parser.add_argument("--participants", type=int, default=70)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from myoclamp.demo.params import REPO
+from myoclamp_tools.demo.params import REPO
 
 GSE202295 = REPO.parent / "shared" / "data" / "gse202295"
 

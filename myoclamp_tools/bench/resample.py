@@ -40,7 +40,10 @@ def read_cohort(folder: str | Path) -> Cohort:
     for path in paths.values():
         if not path.exists():
             raise InputError(
-                path, "", "missing", "point --base at a folder written by myoclamp.demo.generate"
+                path,
+                "",
+                "missing",
+                "point --base at a folder written by myoclamp_tools.demo.generate",
             )
     samples = pd.read_csv(paths["samples.tsv"], sep="\t", dtype=str, keep_default_na=False)
     clinical = pd.read_csv(paths["clinical.tsv"], sep="\t", dtype=str, keep_default_na=False)
@@ -146,7 +149,7 @@ def resample(
 
 def write_cohort(cohort: Cohort, folder: str | Path, origin: pd.DataFrame | None = None) -> dict:
     """Write the counts, sample sheet, clinical table (and origin table) atomically."""
-    from myoclamp.demo.generate import write_counts_gz
+    from myoclamp_tools.demo.generate import write_counts_gz
 
     folder = Path(folder)
     paths = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo.params import PARAMS_DIR
+from myoclamp_tools.demo.params import PARAMS_DIR
 
 INSULIN_CSV = PARAMS_DIR / "insulin_responsive_genes.csv"
 LN2 = float(np.log(2.0))

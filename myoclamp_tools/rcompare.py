@@ -1,7 +1,7 @@
 """Run R DESeq2 on the counts and design matrix of a pydeseq2 fit, and compare the results.
 
-R DESeq2 comes from Debian (``scripts/install_r_deseq2.sh``); the R side is
-``scripts/r_deseq2.R``. Only MLE log2 fold changes are compared (Debian has no apeglm).
+R DESeq2 comes from Debian (``scripts/install_r.sh``); the R side is
+``myoclamp_tools/r/deseq2.R``. Only MLE log2 fold changes are compared (Debian has no apeglm).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from scipy.stats import spearmanr
 
 from myoclamp.de.fit import Fit
 
-R_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "r_deseq2.R"
+R_SCRIPT = Path(__file__).resolve().with_name("r") / "deseq2.R"
 
 
 def r_deseq2_available() -> bool:
@@ -62,7 +62,8 @@ def write_r_inputs(
 
 
 def r_command(inputs: dict[str, Path], out: Path, use_t: bool = False) -> list[str]:
-    """``Rscript scripts/r_deseq2.R`` on inputs of :func:`write_r_inputs`, results to ``out``.
+    """``Rscript myoclamp_tools/r/deseq2.R`` on inputs of :func:`write_r_inputs`, results to
+    ``out``.
 
     ``use_t``: Wald p-values from the t distribution (R's ``DESeq(..., useT=TRUE)``).
     """
@@ -165,7 +166,7 @@ def gse202295_adata(data_dir: str | Path, times: tuple[str, str] = ("basal", "po
 
 
 def demo_adata(paths: dict[str, Path], exclude_defects: bool = True):
-    """The demo cohort files of ``myoclamp.demo.generate`` as a minimal counts AnnData.
+    """The demo cohort files of ``myoclamp_tools.demo.generate`` as a minimal counts AnnData.
 
     With ``exclude_defects`` the samples the demo planted as defective (swapped tube, low quality;
     what QC is meant to catch) are marked ``excluded``.
@@ -228,7 +229,7 @@ def compare_design(adata, config: dict, design: str, contrast: str, workdir, n_c
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m myoclamp.de.rcompare {gse202295,demo} ...``: print the comparison as TSV."""
+    """``python -m myoclamp_tools.rcompare {gse202295,demo} ...``: print the comparison as TSV."""
     import argparse
     import tempfile
 
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
             adata = gse202295_adata(args.data)
             runs = [(GSE202295_CONFIG, "treatment", "treatment")]
         else:
-            from myoclamp.demo import generate
+            from myoclamp_tools.demo import generate
 
             paths = generate(
                 Path(tmp) / "demo",

@@ -7,9 +7,9 @@ import time
 
 import pandas as pd
 
-from myoclamp.bench.engine import BLOCKS_ON_SAMPLE, extrapolate, read_results
-from myoclamp.bench.report import cell, markdown_table, seconds_or_budget
-from myoclamp.de.rcompare import compare_results
+from myoclamp_tools.bench.engine import BLOCKS_ON_SAMPLE, extrapolate, read_results
+from myoclamp_tools.bench.report import cell, markdown_table, seconds_or_budget
+from myoclamp_tools.rcompare import compare_results
 
 #: issue 10's targets: speed-up on the demo's participant-block designs; time and memory of the
 #: resampled 1,000-sample cohort's fits on the 2-core machine

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from myoclamp.bench.engine_designs import gene_sample
-from myoclamp.bench.measure import run_measured
 from myoclamp.de.fit import load_fit
-from myoclamp.de.rcompare import compare_results, r_command, write_r_inputs
+from myoclamp_tools.bench.engine_designs import gene_sample
+from myoclamp_tools.bench.measure import run_measured
+from myoclamp_tools.rcompare import compare_results, r_command, write_r_inputs
 
 
 def fit_facts(fit) -> dict:
@@ -37,7 +37,7 @@ def fit_facts(fit) -> dict:
 
 
 def parse_r_timing(stdout: str) -> dict[str, float]:
-    """``elapsed_seconds`` and ``cpu_seconds`` lines printed by ``scripts/r_deseq2.R``."""
+    """``elapsed_seconds`` and ``cpu_seconds`` lines printed by ``myoclamp_tools/r/deseq2.R``."""
     out = {}
     for line in stdout.splitlines():
         key, sep, value = line.partition("\t")

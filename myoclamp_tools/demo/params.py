@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 PARAMS_DIR = REPO / "resources" / "demo_params"
 PARAMS_TSV = PARAMS_DIR / "gene_params.tsv.gz"
 LIBRARY_JSON = PARAMS_DIR / "library.json"

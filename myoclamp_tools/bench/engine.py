@@ -1,7 +1,7 @@
 """Time and peak memory of one design's DE fit and shrinkage, per engine, each in its own process.
 
 The child (:func:`measure_engine`, run by ``scripts/benchmark_engine.py --child``) fits a saved
-:class:`~myoclamp.bench.engine_designs.BenchDesign` with ``myoclamp.de.fit.fit_design`` (BLAS
+:class:`~myoclamp_tools.bench.engine_designs.BenchDesign` with ``myoclamp.de.fit.fit_design`` (BLAS
 single-threaded, as the workflow) and pydeseq2's ``DefaultInference`` or the block engine's
 ``BlockInference``, then reads the first contrast with ``myoclamp.de.contrasts.contrast_results``
 twice: without shrinkage (``results s``: Wald test, Cook's and independent filtering) and with
@@ -10,7 +10,8 @@ largest of its reaped children (pydeseq2's joblib workers). pydeseq2 on a random
 has its times extrapolated linearly in genes (``extrapolated``).
 
 The parent (:func:`run_child`, :func:`run_r`) runs each child and R DESeq2
-(``scripts/r_deseq2.R`` on ``rcompare.write_r_inputs``' files) under ``run_measured`` within a
+(``myoclamp_tools/r/deseq2.R`` on ``rcompare.write_r_inputs``' files) under ``run_measured``
+within a
 time budget, with the load average before and after.
 """
 
@@ -28,14 +29,14 @@ import numpy as np
 import pandas as pd
 from pydeseq2.default_inference import DefaultInference
 
-from myoclamp.bench.engine_designs import BenchDesign, gene_sample, load_design
-from myoclamp.bench.measure import run_measured
-from myoclamp.bench.rdeseq2 import parse_r_timing
 from myoclamp.de.contrasts import contrast_results
 from myoclamp.de.engine import BlockInference
 from myoclamp.de.fit import Fit, fit_design
-from myoclamp.de.rcompare import r_command, write_r_inputs
 from myoclamp.io import atomic_path
+from myoclamp_tools.bench.engine_designs import BenchDesign, gene_sample, load_design
+from myoclamp_tools.bench.measure import run_measured
+from myoclamp_tools.bench.rdeseq2 import parse_r_timing
+from myoclamp_tools.rcompare import r_command, write_r_inputs
 
 ENGINES = ("pydeseq2", "blocks")
 #: engine name of the blocks fit on pydeseq2's gene sample (same genes, for agreement)
@@ -64,7 +65,7 @@ def write_results(table: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_results(path: str | Path) -> pd.DataFrame:
-    """Results written by :func:`write_results` or ``scripts/r_deseq2.R`` (index = gene)."""
+    """Results written by :func:`write_results` or ``myoclamp_tools/r/deseq2.R`` (index = gene)."""
     table = pd.read_csv(
         path, sep="\t", dtype={"gene_id": str}, keep_default_na=False, na_values=["NA"]
     )

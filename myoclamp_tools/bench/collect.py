@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+RULES_DIR = Path(__file__).resolve().parents[2] / "workflow" / "rules"
 RULE_RE = re.compile(r"^rule\s+(\w+)\s*:", re.MULTILINE)
 BENCH_RE = re.compile(r"^\s+benchmark:\s*\n\s+[\"']([^\"']+)[\"']", re.MULTILINE)
 #: Snakemake's columns -> ours (memory in MB as Snakemake reports it, i.e. MiB)

@@ -2,7 +2,7 @@
 # Reference run of R DESeq2 (Debian r-bioc-deseq2) on the same counts and design matrix as the
 # pydeseq2 step, for the comparison in tests/test_de_rdeseq2.py and docs/de.md.
 #
-# usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]
+# usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]
 #   COUNTS   TSV, genes x samples, first column the gene key (raw integer counts)
 #   DESIGN   TSV, samples x design columns, first column the sample id (full-rank model matrix)
 #   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
@@ -15,7 +15,7 @@ suppressPackageStartupMessages(library(DESeq2))
 
 args <- commandArgs(trailingOnly = TRUE)
 if (!(length(args) %in% c(4, 5))) {
-    stop("usage: Rscript scripts/r_deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]")
+    stop("usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]")
 }
 use_t <- length(args) == 5 && args[5] == "useT"
 counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))

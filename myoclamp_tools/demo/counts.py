@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo.effects import LN2, LONG_GENES, M_HEALTHY, M_MEAN, M_SD
+from myoclamp_tools.demo.effects import LN2, LONG_GENES, M_HEALTHY, M_MEAN, M_SD
 
 #: share of the non-fibre, non-M biological variance that is the person's own (repeated biopsies)
 PERSON_SHARE = 0.45

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo.params import DISPERSION_BINS, MITO_RRNA, moment_dispersion
 from myoclamp.ingest.genes import MITO_NCBI
+from myoclamp_tools.demo.params import DISPERSION_BINS, MITO_RRNA, moment_dispersion
 
 CPM_GENES = (
     "SLC2A4",
@@ -158,7 +158,7 @@ def compare_cohorts(
     demo_dir: str | Path, real_dir: str | Path
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """Comparison table (demo baseline basal vs real basal) and repeated-biopsy correlations."""
-    from myoclamp.demo.real import read_real, read_real_basal
+    from myoclamp_tools.demo.real import read_real, read_real_basal
 
     counts, truth = read_demo(demo_dir)
     base = truth[(truth["visit"] == "baseline") & (truth["clamp"] == "basal")]

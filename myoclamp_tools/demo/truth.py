@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo.counts import insulin_scale, insulin_weight, variance_components
+from myoclamp_tools.demo.counts import insulin_scale, insulin_weight, variance_components
 
 DEFECT_DETAIL = {
     "sex_swap": "tube holds a biopsy of a person outside the trial, of the opposite sex",
@@ -58,7 +58,7 @@ def gene_truth(
 
 def participant_truth(participants: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
     """Per participant: design, latent M-value (and z), fibre factor, insulin-response weight."""
-    from myoclamp.demo.effects import M_MEAN, M_SD
+    from myoclamp_tools.demo.effects import M_MEAN, M_SD
 
     m = participants["m_value_latent"].to_numpy()
     out = participants.rename(columns={"m_value_latent": "m_value_planted"}).copy()

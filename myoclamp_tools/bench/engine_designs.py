@@ -7,7 +7,7 @@ Three sources, every design filtered as ``myoclamp.de.fit.fit_design`` filters i
   workflow fits on it, from ``myoclamp.de.designs`` (``build_design``; first contrast of each);
 - ``real``: GSE202295 with ``~ id + time`` and the nested ``~ group + group:idn + group:time``
   (``myoclamp.de.designs.full_rank_matrix``), >= 10 reads in >= 10 samples;
-- ``resampled_<n>``: the demo resampled to ``n`` samples with ``myoclamp.bench.resample`` (the
+- ``resampled_<n>``: the demo resampled to ``n`` samples with ``myoclamp_tools.bench.resample`` (the
   resampler of ``scripts/benchmark.py``), ingested and designed like the demo.
 
 A :class:`BenchDesign` is pickled by the parent process and read by each measured child.
@@ -24,13 +24,13 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from myoclamp.bench.resample import resample_folder
 from myoclamp.de.designs import Design, build_design, contrast_designs, full_rank_matrix
 from myoclamp.de.fit import add_unwanted_factors, counts_frame, expression_filter
 from myoclamp.de.settings import de_settings
 from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.errors import InputError
 from myoclamp.io import atomic_path
+from myoclamp_tools.bench.resample import resample_folder
 
 #: GSE202295 designs: formula, contrast name and its weights on design columns
 REAL_DESIGNS: dict[str, tuple[str, str, dict[str, float]]] = {

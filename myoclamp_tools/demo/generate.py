@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from myoclamp.demo import cohort, counts, effects, params, truth
 from myoclamp.io import atomic_path, write_tsv
+from myoclamp_tools.demo import cohort, counts, effects, params, truth
 
 #: independent random streams, so switching the treatment effect or the gene count leaves the
 #: design, clinical table and latent states unchanged
@@ -154,7 +154,7 @@ def generate(
     write_tsv(truth.participant_truth(participants, gene_effects), paths["truth_participants"])
     write_tsv(truth.sample_truth(samples, persons, latent), paths["truth_samples"])
     meta = {
-        "generator": "myoclamp.demo.generate",
+        "generator": "myoclamp_tools.demo.generate",
         "seed": seed,
         "n_participants": n_participants,
         "n_genes": int(keep.sum()),
