@@ -7,6 +7,7 @@ Sources: ``resources/demo_params/insulin_responsive_genes.csv`` (a copy of
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -211,4 +212,17 @@ def gene_effects(
         female[i] = np.log2(XIST_FEMALE_CPM * 1e-6 / params["share"].iloc[i])
     out["female_log2fc"] = female
     out["ieg"] = idx.isin(IEG)
+    return out
+
+
+def with_treatment_sizes(gene_effects: pd.DataFrame, sizes: Mapping[str, float]) -> pd.DataFrame:
+    """Copy of ``gene_effects`` whose treatment effects are exactly ``sizes`` (symbol -> log2FC;
+    every other gene 0). Unknown symbols are an error."""
+    unknown = [g for g in sizes if g not in gene_effects.index]
+    if unknown:
+        raise ValueError(f"treatment_sizes: genes not in the demo's gene table: {unknown[:5]}")
+    out = gene_effects.copy()
+    out["treatment_log2fc_if_on"] = 0.0
+    for gene, size in sizes.items():
+        out.loc[gene, "treatment_log2fc_if_on"] = float(size)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -86,15 +87,22 @@ def generate(
     n_participants: int = 70,
     n_genes: int | None = None,
     treatment_effect: bool = False,
+    treatment_sizes: Mapping[str, float] | None = None,
 ) -> dict[str, Path]:
     """Generate the demo cohort into ``out_dir``; return the written paths by name.
 
     Names: counts, samples, clinical, truth_genes, truth_participants, truth_samples, parameters.
+    ``treatment_sizes`` (gene symbol -> log2FC) replaces the planted treatment effects of
+    ``effects.TREATMENT_GENES`` by exactly these (every other gene unchanged) and switches the
+    treatment effect on; the random streams are the same as without it.
     """
     out = Path(out_dir)
     table = effects.with_female_xist(params.load_params())
     library = params.load_library()
     gene_effects = effects.gene_effects(table, _rng(seed, "effects"))
+    if treatment_sizes is not None:
+        gene_effects = effects.with_treatment_sizes(gene_effects, treatment_sizes)
+        treatment_effect = True
     keep = select_genes(table, gene_effects, n_genes, _rng(seed, "genes"))
 
     participants = cohort.make_participants(n_participants, _rng(seed, "participants"))
@@ -161,7 +169,11 @@ def generate(
         "n_genes_requested": n_genes,
         "n_samples": len(samples),
         "treatment_effect": treatment_effect,
-        "treatment_genes": [g for g in effects.TREATMENT_GENES if g in set(genes)],
+        "treatment_genes": [
+            g
+            for g in (effects.TREATMENT_GENES if treatment_sizes is None else treatment_sizes)
+            if g in set(genes)
+        ],
         "missing_biopsies": [
             {"participant": p, "visit": v, "clamp": c} for p, v, c in samples.attrs["missing"]
         ],

@@ -73,8 +73,9 @@ def ancova(
 ) -> dict:
     """OLS ``follow ~ 1 + base + test [+ site dummies]``: the ``test`` coefficient.
 
-    Returns estimate, se, ci_low, ci_high (95 %, t distribution) and pvalue; NaN when the model
-    has no residual degrees of freedom or an arm is empty.
+    Returns estimate, se, ci_low, ci_high (95 %, t distribution), pvalue and the residual
+    degrees of freedom ``df``; NaN when the model has no residual degrees of freedom or an arm is
+    empty.
     """
     cols = {"const": np.ones(len(follow)), "baseline": base, "arm": test.astype(float)}
     if site is not None:
@@ -82,7 +83,7 @@ def ancova(
         for level in levels[1:]:
             cols[f"site_{level}"] = (site.astype(str) == level).to_numpy(float)
     x = pd.DataFrame(cols)
-    nan = dict.fromkeys(["estimate", "se", "ci_low", "ci_high", "pvalue"], np.nan)
+    nan = dict.fromkeys(["estimate", "se", "ci_low", "ci_high", "pvalue", "df"], np.nan)
     if test.all() or not test.any() or len(follow) <= np.linalg.matrix_rank(x.to_numpy()):
         return nan
     fit = sm.OLS(np.asarray(follow, dtype=float), x).fit()
@@ -93,7 +94,27 @@ def ancova(
         "ci_low": float(low),
         "ci_high": float(high),
         "pvalue": float(fit.pvalues["arm"]),
+        "df": float(fit.df_resid),
     }
+
+
+def ancova_inputs(
+    table: pd.DataFrame, values: pd.Series, cfg: ClinicalSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series | None]:
+    """Baseline and follow-up values, test-arm flags and site (None if one) of the participants
+    with both values of ``values`` (a numeric column of ``table``)."""
+    wide = (
+        table.assign(_v=values)
+        .pivot_table(index="participant", columns="visit", values="_v", aggfunc="first")
+        .reindex(columns=[cfg.visit_base, cfg.visit_follow])
+        .dropna()
+    )
+    people = table.drop_duplicates("participant").set_index("participant")
+    test = (people.loc[wide.index, "arm"] == cfg.arm_test).to_numpy()
+    site = None
+    if "site" in people.columns and people.loc[wide.index, "site"].nunique() > 1:
+        site = people.loc[wide.index, "site"].reset_index(drop=True)
+    return wide[cfg.visit_base].to_numpy(), wide[cfg.visit_follow].to_numpy(), test, site
 
 
 def endpoint_row(table: pd.DataFrame, variable: str, cfg: ClinicalSettings) -> dict:
@@ -109,22 +130,11 @@ def endpoint_row(table: pd.DataFrame, variable: str, cfg: ClinicalSettings) -> d
             row.update(
                 {f"n_{visit}_{arm}": n, f"mean_{visit}_{arm}": mean, f"sd_{visit}_{arm}": sd}
             )
-    wide = (
-        table.assign(_v=values)
-        .pivot_table(index="participant", columns="visit", values="_v", aggfunc="first")
-        .reindex(columns=[cfg.visit_base, cfg.visit_follow])
-        .dropna()
-    )
-    people = table.drop_duplicates("participant").set_index("participant")
-    test = (people.loc[wide.index, "arm"] == cfg.arm_test).to_numpy()
-    site = None
-    if "site" in people.columns and people.loc[wide.index, "site"].nunique() > 1:
-        site = people.loc[wide.index, "site"].reset_index(drop=True)
-    base, follow = wide[cfg.visit_base].to_numpy(), wide[cfg.visit_follow].to_numpy()
-    row["n_ancova"] = len(wide)
+    base, follow, test, site = ancova_inputs(table, values, cfg)
+    row["n_ancova"] = len(base)
     row["adjusted_for"] = "baseline" + (" + site" if site is not None else "")
     row.update(ancova(follow, base, test, site))
-    if len(wide) and (base > 0).all() and (follow > 0).all():
+    if len(base) and (base > 0).all() and (follow > 0).all():
         logfit = ancova(np.log(follow), np.log(base), test, site)
         row["ratio"] = np.exp(logfit["estimate"])
         row["ratio_ci_low"] = np.exp(logfit["ci_low"])
@@ -135,7 +145,7 @@ def endpoint_row(table: pd.DataFrame, variable: str, cfg: ClinicalSettings) -> d
     log.info(
         "endpoint %s: %d participants with both visits, %d missing values",
         variable,
-        len(wide),
+        len(base),
         int(values.isna().sum()),
     )
     return row
