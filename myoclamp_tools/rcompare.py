@@ -61,25 +61,41 @@ def write_r_inputs(
     return paths
 
 
-def r_command(inputs: dict[str, Path], out: Path, use_t: bool = False) -> list[str]:
+def r_command(
+    inputs: dict[str, Path],
+    out: Path,
+    use_t: bool = False,
+    lfc_threshold: float = 0.0,
+    alt_hypothesis: str = "greaterAbs",
+) -> list[str]:
     """``Rscript myoclamp_tools/r/deseq2.R`` on inputs of :func:`write_r_inputs`, results to
     ``out``.
 
-    ``use_t``: Wald p-values from the t distribution (R's ``DESeq(..., useT=TRUE)``).
+    ``use_t``: Wald p-values from the t distribution (R's ``DESeq(..., useT=TRUE)``);
+    ``lfc_threshold``, ``alt_hypothesis``: R's ``results()`` arguments (e.g. ``lessAbs``).
     """
     files = [str(inputs[k]) for k in ("counts", "design", "contrast")]
-    return ["Rscript", str(R_SCRIPT), *files, str(out), "useT" if use_t else "normal"]
+    cmd = ["Rscript", str(R_SCRIPT), *files, str(out), "useT" if use_t else "normal"]
+    if lfc_threshold or alt_hypothesis != "greaterAbs":
+        cmd += [repr(float(lfc_threshold)), alt_hypothesis]
+    return cmd
 
 
 def run_r_deseq2(
-    fit: Fit, contrast: str, workdir: str | Path, timeout: float = 3600, use_t: bool = False
+    fit: Fit,
+    contrast: str,
+    workdir: str | Path,
+    timeout: float = 3600,
+    use_t: bool = False,
+    lfc_threshold: float = 0.0,
+    alt_hypothesis: str = "greaterAbs",
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """R DESeq2 results of ``contrast`` (indexed by gene) and R's elapsed and CPU seconds
-    (``use_t``: see :func:`r_command`)."""
+    (``use_t``, ``lfc_threshold``, ``alt_hypothesis``: see :func:`r_command`)."""
     paths = write_r_inputs(fit, contrast, workdir)
     out = Path(workdir) / "r_results.tsv"
     proc = subprocess.run(
-        r_command(paths, out, use_t),
+        r_command(paths, out, use_t, lfc_threshold, alt_hypothesis),
         capture_output=True,
         text=True,
         timeout=timeout,

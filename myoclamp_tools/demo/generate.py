@@ -94,7 +94,8 @@ def generate(
     Names: counts, samples, clinical, truth_genes, truth_participants, truth_samples, parameters.
     ``treatment_sizes`` (gene symbol -> log2FC) replaces the planted treatment effects of
     ``effects.TREATMENT_GENES`` by exactly these (every other gene unchanged) and switches the
-    treatment effect on; the random streams are the same as without it.
+    treatment effect on; the random streams are the same as without it (with ``n_genes``, the
+    chosen genes are kept in place of ``TREATMENT_GENES``).
     """
     out = Path(out_dir)
     table = effects.with_female_xist(params.load_params())

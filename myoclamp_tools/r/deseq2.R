@@ -2,7 +2,7 @@
 # Reference run of R DESeq2 (Debian r-bioc-deseq2) on the same counts and design matrix as the
 # pydeseq2 step, for the comparison in tests/test_de_rdeseq2.py and docs/de.md.
 #
-# usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]
+# usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT [LFC ALT]]
 #   COUNTS   TSV, genes x samples, first column the gene key (raw integer counts)
 #   DESIGN   TSV, samples x design columns, first column the sample id (full-rank model matrix)
 #   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
@@ -10,14 +10,18 @@
 #            Debian has no apeglm, so no shrinkage here)
 #   useT     Wald p-values from a t distribution with samples - design columns df (DESeq2's
 #            useT = TRUE); default normal
+#   LFC ALT  results(..., lfcThreshold = LFC, altHypothesis = ALT), e.g. 0.585 lessAbs (the
+#            equivalence test); default 0 greaterAbs (the usual test)
 # Prints `elapsed_seconds<TAB>x` and `cpu_seconds<TAB>y` (DESeq() + results()) on stdout.
 suppressPackageStartupMessages(library(DESeq2))
 
 args <- commandArgs(trailingOnly = TRUE)
-if (!(length(args) %in% c(4, 5))) {
-    stop("usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT]")
+if (!(length(args) %in% c(4, 5, 7))) {
+    stop("usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT [LFC ALT]]")
 }
-use_t <- length(args) == 5 && args[5] == "useT"
+use_t <- length(args) >= 5 && args[5] == "useT"
+lfc_threshold <- if (length(args) == 7) as.numeric(args[6]) else 0
+alt_hypothesis <- if (length(args) == 7) args[7] else "greaterAbs"
 counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
 mm <- as.matrix(read.delim(args[2], row.names = 1, check.names = FALSE))
 con <- read.delim(args[3], check.names = FALSE, stringsAsFactors = FALSE)
@@ -41,7 +45,8 @@ col_data <- data.frame(row.names = rownames(mm), one = rep(1, nrow(mm)))
 dds <- DESeqDataSetFromMatrix(counts, col_data, design = ~1)
 start <- proc.time()
 dds <- DESeq(dds, full = mm, quiet = TRUE, useT = use_t)
-res <- results(dds, contrast = unname(weights), alpha = 0.05)
+res <- results(dds, contrast = unname(weights), alpha = 0.05,
+               lfcThreshold = lfc_threshold, altHypothesis = alt_hypothesis)
 used <- proc.time() - start
 
 out <- data.frame(gene_id = rownames(res), as.data.frame(res), check.names = FALSE)

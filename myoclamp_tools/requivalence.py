@@ -1,0 +1,128 @@
+"""The equivalence test against R DESeq2's ``results(..., lfcThreshold = m, altHypothesis =
+"lessAbs")`` on the same filtered counts, design matrix and contrast.
+
+``python -m myoclamp_tools.requivalence [--bundled | --participants N --genes N] [--margin M]``
+prints the figures as TSV (``myoclamp_tools/r/deseq2.R`` does the R side).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from myoclamp.de.contrasts import wald_df
+from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
+from myoclamp.de.settings import de_settings
+from myoclamp_tools.rcompare import run_r_deseq2
+
+
+def _spearman(a: pd.Series, b: pd.Series) -> float:
+    return float(spearmanr(a, b).statistic) if len(a) > 2 else float("nan")
+
+
+def compare_equivalence(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
+    """Figures of an equivalence table (``gene_id``, ``pvalue``, ``padj``, ``interest``) against
+    R's lessAbs results (indexed by gene): Spearman of p-values on all genes and on the genes of
+    interest, the largest |log10 p ratio|, and the padj < alpha sets."""
+    py = py.set_index("gene_id")
+    both = py.index.intersection(r.index)
+    ok = both[py.loc[both, "pvalue"].notna().to_numpy() & r.loc[both, "pvalue"].notna().to_numpy()]
+    goi = ok[py.loc[ok, "interest"].to_numpy(bool)]
+    lp = np.log10(np.maximum(py.loc[ok, "pvalue"].to_numpy(float), 1e-300))
+    lr = np.log10(np.maximum(r.loc[ok, "pvalue"].to_numpy(float), 1e-300))
+    sig_py = set(py.index[py["padj"] < alpha])
+    sig_r = set(r.index[r["padj"] < alpha])
+    union = sig_py | sig_r
+    return {
+        "genes": len(ok),
+        "genes_of_interest": len(goi),
+        "spearman_pvalue": _spearman(py.loc[ok, "pvalue"], r.loc[ok, "pvalue"]),
+        "spearman_pvalue_interest": _spearman(py.loc[goi, "pvalue"], r.loc[goi, "pvalue"]),
+        "max_abs_log10_p_ratio": float(np.max(np.abs(lp - lr))) if len(ok) else float("nan"),
+        "na_pvalue_py_only": int(
+            (py.loc[both, "pvalue"].isna() & r.loc[both, "pvalue"].notna()).sum()
+        ),
+        "na_pvalue_r_only": int(
+            (py.loc[both, "pvalue"].notna() & r.loc[both, "pvalue"].isna()).sum()
+        ),
+        "equivalent_pydeseq2": len(sig_py),
+        "equivalent_r": len(sig_r),
+        "jaccard_equivalent": len(sig_py & sig_r) / len(union) if union else 1.0,
+    }
+
+
+def run_comparison(
+    adata: ad.AnnData,
+    config: dict,
+    workdir: str | Path,
+    margin: float = DEFAULT_MARGIN,
+    n_cpus: int = 1,
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """Fit ``treatment``, test equivalence here and in R; figures, our table and R's table."""
+    from myoclamp.de.pipeline import contrast_table, fit_from_adata
+
+    cfg = {**config, "de": {**config.get("de", {}), "shrink": False}}
+    de = de_settings(cfg)
+    fit = fit_from_adata(adata, "treatment", cfg, n_cpus=n_cpus)
+    table, _ = contrast_table(fit, "treatment", cfg, n_cpus=n_cpus)
+    use_t = de["wald_distribution"] == "t"
+    eq = equivalence_table(
+        table,
+        margin,
+        df=wald_df(fit.dds) if use_t else None,
+        alpha=float(de["alpha"]),
+        genes_of_interest=de["genes_of_interest"],
+        independent_filter=bool(de["independent_filter"]),
+    )
+    r, timing = run_r_deseq2(
+        fit, "treatment", workdir, use_t=use_t, lfc_threshold=margin, alt_hypothesis="lessAbs"
+    )
+    figures = compare_equivalence(eq, r, float(de["alpha"]))
+    figures.update(
+        margin=margin,
+        wald_distribution=de["wald_distribution"],
+        samples=fit.design.n_samples,
+        participants=fit.design.n_participants,
+        coefficients=int(fit.design.matrix.shape[1]),
+        r_cpu_seconds=round(timing["cpu_seconds"], 1),
+    )
+    return figures, eq, r
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import tempfile
+    import warnings
+
+    from myoclamp_tools.equivalence_demo import bundled_paths, demo_config
+    from myoclamp_tools.rcompare import demo_adata
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundled", action="store_true", help="the bundled demo (all genes)")
+    parser.add_argument("--participants", type=int, default=24)
+    parser.add_argument("--genes", type=int, default=3000)
+    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    parser.add_argument("--wald", choices=["t", "normal"], default="t")
+    parser.add_argument("--cpus", type=int, default=1)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    config = demo_config(wald_distribution=args.wald)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.bundled:
+            paths = bundled_paths()
+        else:
+            from myoclamp_tools.demo import generate
+
+            paths = generate(Path(tmp) / "demo", n_participants=args.participants,
+                             n_genes=args.genes)  # fmt: skip
+        figures, _, _ = run_comparison(demo_adata(paths), config, Path(tmp) / "r", args.margin,
+                                       args.cpus)  # fmt: skip
+    print(pd.DataFrame([figures]).to_csv(sep="\t", index=False, float_format="%.6g"), end="")
+
+
+if __name__ == "__main__":
+    main()
