@@ -110,3 +110,25 @@ def test_summaries():
     mde = sim.summarise_mde(rows).set_index("gene_id")
     assert mde.loc["A", "simulated_mde"] == pytest.approx(0.284, rel=0.2)
     assert bool(mde.loc["A", "interest"]) and not bool(mde.loc["C", "interest"])
+
+
+@pytest.mark.slow
+def test_demo_runner_end_to_end(tmp_path):
+    """A small generated demo through every new table, the statement and the figure (slow: the
+    blind VST fits its trend gene by gene; every function here has its own fast test)."""
+    from myoclamp_tools.equivalence_demo import demo_config, demo_sheets, run_equivalence, write_run
+    from myoclamp_tools.rcompare import demo_adata
+
+    paths = generate(tmp_path / "demo", n_participants=16, n_genes=1500, seed=3)
+    samples, clinical = demo_sheets(paths)
+    run = run_equivalence(demo_adata(paths), samples, clinical, demo_config())
+    assert run.settings["wald_distribution"] == "t" and run.settings["wald_df"] > 5
+    assert run.settings["n_reference"] + run.settings["n_test"] >= 12
+    goi = run.genes[run.genes["interest"]]
+    assert len(goi) >= 10 and len(run.detectable) == goi["pvalue"].notna().sum()
+    assert set(run.sets["set"]) >= {"OXPHOS", "CLAMP_RESPONSE_UP"}
+    assert run.endpoint.loc[0, "variable"] == "m_value" and run.endpoint.loc[0, "n_ancova"] >= 6
+    n_eq = int((goi["verdict_interest"] == "equivalent").sum())
+    assert f"Of the {len(goi)} genes of interest tested, {n_eq} " in run.statement
+    written = write_run(run, tmp_path / "out")
+    assert all(p.exists() for p in written.values())
