@@ -2,7 +2,7 @@
 
 Modes (``myoclamp_tools.equivalence_sim``): ``null`` (nothing planted: genes of interest declared
 equivalent), ``margin`` (genes of interest and ``--random-genes`` others planted at exactly +/-
-the margin: share declared equivalent must not exceed alpha), ``mde`` (the same genes at 0.4-1.6
+the margin: share declared equivalent must not exceed alpha), ``mde`` (the same genes at 0.6-1.4
 times their predicted detectable effect: simulated 80 %-power effect vs the prediction from the
 bundled demo's fit). Trials use seeds ``--first-seed`` ... ``--first-seed + --trials - 1``. Rows
 are appended to ``OUT/{mode}.rows.tsv`` after each trial (a rerun skips the seeds already there);
@@ -80,7 +80,7 @@ def main() -> None:
     summary = {
         "null": lambda r: sim.summarise_null(r, alpha),
         "margin": lambda r: sim.summarise_margin(r, alpha),
-        "mde": lambda r: sim.summarise_mde(r, alpha),
+        "mde": lambda r: sim.summarise_mde(r, alpha, df),
     }[args.mode](rows)
     summary.to_csv(out / f"{args.mode}.summary.tsv", sep="\t", float_format="%.4g")
     with pd.option_context("display.width", 200, "display.max_rows", 300):

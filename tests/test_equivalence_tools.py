@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from myoclamp_tools import equivalence_sim as sim
 from myoclamp_tools.demo import generate
@@ -58,17 +59,25 @@ def test_planting_helpers():
     mde = pd.Series(np.linspace(0.2, 0.8, 52), index=genes)
     planted = pd.Series(sim.mde_sizes(mde, np.random.default_rng(0)))
     ratio = planted.abs() / mde
-    assert ratio.between(0.4, 1.6).all() and (planted < 0).any() and (planted > 0).any()
+    assert ratio.between(0.6, 1.4).all() and (planted < 0).any() and (planted > 0).any()
 
 
-def test_probit_recovers_a_known_power_curve():
+def test_power_curve_fits_recover_a_known_curve():
     rng = np.random.default_rng(3)
-    s, q = 0.1, 1.998
+    s, df = 0.1, 60
+    q = student_t.ppf(0.975, df)
     effect = rng.uniform(0.1, 0.45, 4000)
     reject = rng.uniform(size=4000) < norm.cdf(effect / s - q)
     want = (q + norm.ppf(0.8)) * s
     assert sim.probit_effect(effect, reject) == pytest.approx(want, rel=0.03)
     assert np.isnan(sim.probit_effect(effect, np.zeros(4000, bool)))
+    # the one-parameter fit is precise with few trials near the target
+    few = rng.uniform(0.6, 1.4, 150) * want
+    hit = rng.uniform(size=150) < norm.cdf(few / s - q)
+    assert sim.scale_fit_effect(few, hit, 0.05, df) == pytest.approx(want, rel=0.12)
+    wide = rng.uniform(0.6, 1.4, 150) * want  # a curve 30 % flatter is told apart
+    hit = rng.uniform(size=150) < norm.cdf(wide / (1.3 * s) - q)
+    assert sim.scale_fit_effect(wide, hit, 0.05, df) > 1.12 * want
 
 
 def _rows(mode: str, planted: float, p: np.ndarray, interest: np.ndarray) -> pd.DataFrame:
@@ -109,6 +118,7 @@ def test_summaries():
     )
     mde = sim.summarise_mde(rows).set_index("gene_id")
     assert mde.loc["A", "simulated_mde"] == pytest.approx(0.284, rel=0.2)
+    assert mde.loc["A", "simulated_mde_probit"] == pytest.approx(0.284, rel=0.3)
     assert bool(mde.loc["A", "interest"]) and not bool(mde.loc["C", "interest"])
 
 
