@@ -207,3 +207,11 @@ def test_equivalence_table_from_a_fitted_contrast():
     assert (by.loc[big, "verdict"] != "equivalent").all()
     assert (by.loc[big, "verdict"] == "different").mean() > 0.5
     assert (by.loc[null, "verdict"] == "different").mean() < 0.05
+
+
+def test_a_contrast_without_rows_gives_the_columns():
+    from myoclamp.de.tables import empty_table
+
+    eq = equivalence_table(empty_table(), M, df=10, genes_of_interest=["A"])
+    assert eq.empty and list(eq.columns) == EQUIVALENCE_COLUMNS
+    assert verdict_counts(eq) == {"equivalent": 0, "different": 0, "inconclusive": 0}

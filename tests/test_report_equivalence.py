@@ -94,3 +94,8 @@ def test_plot_is_written(tmp_path):
     empty = tmp_path / "empty.png"
     equivalence_plot(genes().assign(interest=False), empty)
     assert empty.stat().st_size > 0
+
+
+def test_statement_of_a_contrast_without_rows():
+    empty = genes().iloc[:0]
+    assert "not estimated" in equivalence_sentence(equivalence_summary(empty))

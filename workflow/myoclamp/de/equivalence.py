@@ -187,8 +187,11 @@ def equivalence_table(
     ``1 - 2 alpha`` interval), ``de_pvalue``, ``de_padj`` (the DE table's test of zero change),
     ``interest``, ``padj_interest`` and ``de_padj_interest`` (BH over the genes of interest),
     ``verdict`` (family: all genes) and ``verdict_interest`` (family: genes of interest; empty for
-    the others). Rows keep the input order.
+    the others). Rows keep the input order; a contrast without rows (not estimable) gives the
+    columns without rows.
     """
+    if table.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in EQUIVALENCE_COLUMNS})
     b = table["log2FoldChange"].to_numpy(float)
     s = table["lfcSE"].to_numpy(float)
     de_p = table["pvalue"].to_numpy(float)
@@ -234,6 +237,6 @@ def equivalence_table(
 def verdict_counts(eq: pd.DataFrame, interest: bool = True) -> dict[str, int]:
     """Genes per verdict among the genes of interest (``interest``) or all genes."""
     col = "verdict_interest" if interest else "verdict"
-    rows = eq[eq["interest"]] if interest else eq
+    rows = eq.loc[eq["interest"].astype(bool)] if interest else eq
     counts = rows[col].value_counts()
     return {v: int(counts.get(v, 0)) for v in VERDICTS}

@@ -86,6 +86,8 @@ def equivalence_sentence(s: dict, unit_name: str = "log2") -> str:
     """Plain-language statement of :func:`equivalence_summary` (no 'no effect' wording)."""
     pct = round(100 * (1 - 2 * s["alpha"]))
     margin = s["margin"]
+    if not s["genes_total"]:
+        return "No gene could be tested for equivalence (the contrast was not estimated)."
     lines = [
         f"Equivalence margin ±{margin:.2f} {unit_name} units ({2**margin:.2f}-fold): a gene or set "
         f"is called equivalent when its {pct} % interval of the arm difference lies within the "
