@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from myoclamp.clinical.equivalence import DEFAULT_M_VALUE_MARGIN, endpoint_equivalence
-from myoclamp.clinical.set_equivalence import set_equivalence
+from myoclamp.clinical.set_equivalence import log2_normalised, set_equivalence
 from myoclamp.clinical.settings import clinical_settings
 from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
@@ -28,7 +28,7 @@ from myoclamp.de.power import DEFAULT_POWER, detectable_distribution, detectable
 from myoclamp.de.settings import de_settings
 from myoclamp.enrichment.genesets import BUNDLED, load_collections
 from myoclamp.io import write_tsv
-from myoclamp.qc.normalise import size_factors, vst
+from myoclamp.qc.normalise import normalised_counts, size_factors
 from myoclamp.report.equivalence import (
     equivalence_plot,
     equivalence_sentence,
@@ -80,12 +80,11 @@ def arm_sizes(fit: Fit, config: dict) -> tuple[int, int]:
 
 
 def log2_expression(adata: ad.AnnData, genes: pd.Index) -> pd.DataFrame:
-    """Blind VST (the QC stage's ``vst`` layer) of the analysed samples, ``genes`` kept."""
-    used = adata[~adata.obs["excluded"].astype(bool)]
-    x = np.asarray(used.X, dtype=float)
-    values = vst(x, size_factors(x))
-    frame = pd.DataFrame(values, index=used.obs_names, columns=used.var_names)
-    return frame[genes]
+    """``log2(normalised count + 1)`` (the QC stage's ``normalized`` layer: median-of-ratios
+    size factors over every sample) with ``genes`` kept."""
+    x = np.asarray(adata.X, dtype=float)
+    values = log2_normalised(normalised_counts(x, size_factors(x)))
+    return pd.DataFrame(values, index=adata.obs_names, columns=adata.var_names)[genes]
 
 
 @dataclass

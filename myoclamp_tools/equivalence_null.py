@@ -36,7 +36,7 @@ from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
 from myoclamp.de.settings import GENES_OF_INTEREST
 from myoclamp.enrichment.genesets import BUNDLED, GeneSets, load_collections
-from myoclamp.qc.normalise import size_factors, vst
+from myoclamp_tools.equivalence_demo import log2_expression
 from myoclamp_tools.nulls import permute_arms
 from myoclamp_tools.rcompare import GSE202295_CONFIG
 
@@ -89,13 +89,6 @@ def plant_boundary(
     out = ad.AnnData(X=x, obs=adata.obs.copy(), var=adata.var.copy())
     planted = {k: -margin for k in down_keys} | {k: margin for k in up_keys}
     return out, planted
-
-
-def log2_expression(adata: ad.AnnData, genes: pd.Index) -> pd.DataFrame:
-    """Blind VST of every sample (the QC stage's layer), ``genes`` kept."""
-    x = np.asarray(adata.X, dtype=float)
-    frame = pd.DataFrame(vst(x, size_factors(x)), index=adata.obs_names, columns=adata.var_names)
-    return frame[genes]
 
 
 def run_permutation(

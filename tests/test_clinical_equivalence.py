@@ -182,3 +182,11 @@ def test_set_equivalence_finds_a_planted_shift_and_equivalence():
     assert by.loc["STILL", "verdict"] == "equivalent"
     assert by.loc["STILL", "n_reference"] == 15 and by.loc["STILL", "n_test"] == 15
     assert by.loc["STILL", "size"] == 30
+
+
+def test_log2_normalised_keeps_fold_changes():
+    from myoclamp.clinical.set_equivalence import log2_normalised
+
+    x = np.array([[200.0, 1000.0], [300.0, 1500.0]])
+    d = np.diff(log2_normalised(x), axis=0)[0]
+    assert d == pytest.approx(np.log2(1.5), abs=0.005)

@@ -1,15 +1,20 @@
 """Gene sets: the arm difference in each participant's change of the set score, and its TOST.
 
 Set score of a biopsy (here, unlike :mod:`sets`, not standardised, so that it stays on the log2
-scale of the gene margin): the mean over the set's genes of their log2 expression (the QC stage's
-``vst`` layer, restricted to the genes passing the DE count filter; genes are matched by symbol,
-the highest mean wins among genes sharing one). A participant's change is the follow-up minus the
-baseline score of their basal biopsies: the mean log2 fold change of the set's genes within that
-person. The arm difference of the changes (test minus reference) is the OLS coefficient of
-``change ~ 1 + arm`` (pooled variance, ``n - 2`` df), with its 95 % interval and t-test (``pvalue``,
-BH over the sets: ``padj``); against the margin ``m`` (log2) the TOST gives ``tost_pvalue`` and the
-``1 - 2 alpha`` interval (90 % at alpha 0.05), BH over the sets: ``tost_padj``. Verdict as for
-genes (:func:`myoclamp.de.equivalence.verdicts`) on ``tost_padj`` and ``padj``.
+scale of the gene margin): the mean over the set's genes of their log2 expression,
+``log2(normalised count + 1)`` (:func:`log2_normalised` of the QC stage's ``normalized`` layer),
+restricted to the genes passing the DE count filter; genes are matched by symbol, the highest mean
+wins among genes sharing one. Not the VST: it compresses changes at low and moderate counts
+towards zero (a planted change of -0.585 log2 in every gene of a set came out as -0.51 to -0.58 by
+set on GSE202295, -0.58 to -0.59 with ``log2(x + 1)``), which would favour "equivalent".
+
+A participant's change is the follow-up minus the baseline score of their basal biopsies: the
+mean log2 fold change of the set's genes within that person. The arm difference of the changes
+(test minus reference) is the OLS coefficient of ``change ~ 1 + arm`` (pooled variance, ``n - 2``
+df), with its 95 % interval and t-test (``pvalue``, BH over the sets: ``padj``); against the
+margin ``m`` (log2) the TOST gives ``tost_pvalue`` and the ``1 - 2 alpha`` interval (90 % at
+alpha 0.05), BH over the sets: ``tost_padj``. Verdict as for genes
+(:func:`myoclamp.de.equivalence.verdicts`) on ``tost_padj`` and ``padj``.
 """
 
 from __future__ import annotations
@@ -51,6 +56,12 @@ SET_EQUIVALENCE_COLUMNS = [
     "tost_padj",
     "verdict",
 ]
+
+
+def log2_normalised(normalised: np.ndarray | pd.DataFrame, prior: float = 1.0):
+    """``log2(normalised count + prior)``: log2 expression whose changes are log2 fold changes
+    for all but the lowest counts."""
+    return np.log2(normalised + prior)
 
 
 def paired_basal(obs: pd.DataFrame, cfg: ClinicalSettings) -> pd.DataFrame:
@@ -166,7 +177,8 @@ def set_equivalence(
 ) -> pd.DataFrame:
     """The set equivalence table (module docstring) for the sets of ``collections``.
 
-    ``expr``: log2 expression, samples x genes (e.g. the ``vst`` layer of the tested genes);
+    ``expr``: log2 expression, samples x genes (:func:`log2_normalised` of the ``normalized``
+    layer, the tested genes);
     ``obs``: the AnnData's obs (participant, arm, visit, clamp, excluded).
     """
     if not margin > 0:
