@@ -291,8 +291,9 @@ def scale_fit_effect(
 
 def summarise_mde(rows: pd.DataFrame, alpha: float = 0.05, df: int | None = None) -> pd.DataFrame:
     """Per planted gene: predicted detectable effect (reference fit), the simulated 80 %-power
-    effect (one-parameter fit; probit as a check), their ratio, and the observed power of the
-    trials planted within 10 % of the prediction."""
+    effect (one-parameter fit; probit as a check), their ratio, the observed power of the trials
+    planted within 10 % of the prediction, and the median over the trials of each trial's own
+    predicted detectable effect (the formula without the reference trial's estimation error)."""
     planted = rows[rows["planted"] != 0].copy()
     planted["reject"] = planted["de_pvalue"] < alpha
     out = []
@@ -300,6 +301,7 @@ def summarise_mde(rows: pd.DataFrame, alpha: float = 0.05, df: int | None = None
         sim = scale_fit_effect(sub["planted"], sub["reject"], alpha, df)
         pred = float(sub["predicted_mde"].iloc[0])
         near = (sub["planted"].abs() / pred - 1).abs() <= 0.1
+        own = float(np.median(detectable_effect(sub["lfcSE"].to_numpy(float), alpha, 0.8, df)))
         out.append(
             {
                 "gene_id": gene,
@@ -311,6 +313,8 @@ def summarise_mde(rows: pd.DataFrame, alpha: float = 0.05, df: int | None = None
                 "ratio": pred / sim if sim > 0 else np.nan,
                 "within_20pct": bool(abs(pred / sim - 1) <= 0.2) if sim > 0 else False,
                 "simulated_mde_probit": probit_effect(sub["planted"], sub["reject"]),
+                "median_trial_mde": own,
+                "ratio_median_trial": own / sim if sim > 0 else np.nan,
                 "power_near_prediction": float(sub.loc[near, "reject"].mean())
                 if near.any()
                 else np.nan,
