@@ -7,6 +7,7 @@ prints the figures as TSV (``myoclamp_tools/r/deseq2.R`` does the R side).
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import anndata as ad
@@ -17,7 +18,7 @@ from scipy.stats import spearmanr
 from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
 from myoclamp.de.settings import de_settings
-from myoclamp_tools.rcompare import run_r_deseq2
+from myoclamp_tools.rcompare import r_command, run_r_deseq2, write_r_inputs
 
 
 def _spearman(a: pd.Series, b: pd.Series) -> float:
@@ -55,14 +56,39 @@ def compare_equivalence(py: pd.DataFrame, r: pd.DataFrame, alpha: float = 0.05) 
     }
 
 
+def run_r_given_dispersions(
+    fit, workdir: str | Path, use_t: bool, margin: float, timeout: float = 7200
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """R's lessAbs results on R's size factors and this fit's dispersions."""
+    paths = write_r_inputs(fit, "treatment", workdir)
+    disp = Path(workdir) / "dispersions.tsv"
+    pd.DataFrame(
+        {"gene_id": fit.dds.var_names, "dispersion": fit.dds.var["dispersions"].to_numpy()}
+    ).to_csv(disp, sep="\t", index=False, float_format="%.17g")
+    out = Path(workdir) / "r_results.tsv"
+    cmd = [*r_command(paths, out, use_t, margin, "lessAbs"), str(disp)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"R failed:\n{proc.stderr[-2000:]}")
+    timing = {k: float(v) for k, v in (ln.split("\t") for ln in proc.stdout.strip().splitlines())}
+    res = pd.read_csv(out, sep="\t", index_col="gene_id")
+    res.index = res.index.astype(str)
+    return res, timing
+
+
 def run_comparison(
     adata: ad.AnnData,
     config: dict,
     workdir: str | Path,
     margin: float = DEFAULT_MARGIN,
     n_cpus: int = 1,
+    same_dispersions: bool = False,
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """Fit ``treatment``, test equivalence here and in R; figures, our table and R's table."""
+    """Fit ``treatment``, test equivalence here and in R; figures, our table and R's table.
+
+    ``same_dispersions``: R gets this fit's dispersions (``nbinomWaldTest`` instead of
+    ``DESeq``), so that the test is compared without the fits' differences.
+    """
     from myoclamp.de.pipeline import contrast_table, fit_from_adata
 
     cfg = {**config, "de": {**config.get("de", {}), "shrink": False}}
@@ -78,9 +104,12 @@ def run_comparison(
         genes_of_interest=de["genes_of_interest"],
         independent_filter=bool(de["independent_filter"]),
     )
-    r, timing = run_r_deseq2(
-        fit, "treatment", workdir, use_t=use_t, lfc_threshold=margin, alt_hypothesis="lessAbs"
-    )
+    if same_dispersions:
+        r, timing = run_r_given_dispersions(fit, workdir, use_t, margin)
+    else:
+        r, timing = run_r_deseq2(
+            fit, "treatment", workdir, use_t=use_t, lfc_threshold=margin, alt_hypothesis="lessAbs"
+        )
     figures = compare_equivalence(eq, r, float(de["alpha"]))
     figures.update(
         margin=margin,
@@ -108,6 +137,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
     parser.add_argument("--wald", choices=["t", "normal"], default="t")
     parser.add_argument("--cpus", type=int, default=1)
+    parser.add_argument(
+        "--same-dispersions", action="store_true", help="R gets this fit's dispersions"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     config = demo_config(wald_distribution=args.wald)
@@ -120,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
             paths = generate(Path(tmp) / "demo", n_participants=args.participants,
                              n_genes=args.genes)  # fmt: skip
         figures, _, _ = run_comparison(demo_adata(paths), config, Path(tmp) / "r", args.margin,
-                                       args.cpus)  # fmt: skip
+                                       args.cpus, args.same_dispersions)  # fmt: skip
     print(pd.DataFrame([figures]).to_csv(sep="\t", index=False, float_format="%.6g"), end="")
 
 

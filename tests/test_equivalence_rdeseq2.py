@@ -51,11 +51,50 @@ def test_generated_demo_matches_r_lessabs(tmp_path, wald):
     assert 0 < figures["equivalent_r"] < figures["genes"]
 
 
-@pytest.mark.slow
-def test_bundled_demo_treatment_matches_r_lessabs(tmp_path):
-    """The demo's treatment contrast (null default), all genes, the workflow's settings."""
+@pytest.fixture(scope="module")
+def bundled_own_fit(tmp_path_factory):
+    """The demo's treatment contrast (null default), all genes, the workflow's settings; R fits
+    its own DESeq() (about 10 CPU minutes of R)."""
     figures, _, _ = run_comparison(
-        demo_adata(bundled_paths()), demo_config(), tmp_path / "r", DEFAULT_MARGIN
+        demo_adata(bundled_paths()), demo_config(), tmp_path_factory.mktemp("r"), DEFAULT_MARGIN
     )
-    assert figures["participants"] >= 60
+    print(figures)
+    return figures
+
+
+@pytest.mark.slow
+def test_bundled_demo_all_genes_match_r_lessabs(bundled_own_fit):
+    assert bundled_own_fit["participants"] >= 60 and bundled_own_fit["genes"] > 15_000
+    assert bundled_own_fit["spearman_pvalue"] >= 0.999
+    assert bundled_own_fit["jaccard_equivalent"] >= 0.99
+
+
+#: measured 2026-11-27: Spearman 0.98871 on the 22 genes of interest, all from PDK4
+R_NO_INCREASE = (
+    "R's estimateDispersionsGeneEst keeps its rough dispersion estimate when the line search "
+    "raises the Cox-Reid log-likelihood by less than 1e-6 of its absolute value (noIncrease); "
+    "for the highly expressed PDK4 (mean 9,000 reads, log-likelihood -1.16e6) the gain is below "
+    "1.2, so R keeps 0.219 where its own line search and pydeseq2 reach the optimum 0.177: lfcSE "
+    "0.235 vs 0.212, and near-tied equivalence p-values of the genes of interest swap ranks "
+    "(docs/equivalence.md)"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=R_NO_INCREASE)
+def test_bundled_demo_genes_of_interest_match_r_own_fit(bundled_own_fit):
+    assert bundled_own_fit["spearman_pvalue_interest"] >= 0.999
+
+
+@pytest.mark.slow
+def test_bundled_demo_matches_r_lessabs_with_the_same_dispersions(tmp_path):
+    """The test itself, without the fits' dispersion difference: R gets this fit's dispersions
+    (its own size factors, nbinomWaldTest, results(lfcThreshold, lessAbs))."""
+    figures, _, _ = run_comparison(
+        demo_adata(bundled_paths()),
+        demo_config(),
+        tmp_path / "r",
+        DEFAULT_MARGIN,
+        same_dispersions=True,
+    )
     check(figures)

@@ -2,7 +2,7 @@
 # Reference run of R DESeq2 (Debian r-bioc-deseq2) on the same counts and design matrix as the
 # pydeseq2 step, for the comparison in tests/test_de_rdeseq2.py and docs/de.md.
 #
-# usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT [LFC ALT]]
+# usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT [LFC ALT [DISP]]]
 #   COUNTS   TSV, genes x samples, first column the gene key (raw integer counts)
 #   DESIGN   TSV, samples x design columns, first column the sample id (full-rank model matrix)
 #   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
@@ -12,16 +12,19 @@
 #            useT = TRUE); default normal
 #   LFC ALT  results(..., lfcThreshold = LFC, altHypothesis = ALT), e.g. 0.585 lessAbs (the
 #            equivalence test); default 0 greaterAbs (the usual test)
+#   DISP     TSV with columns `gene_id` and `dispersion`: R's own size factors, then these
+#            dispersions and nbinomWaldTest() instead of DESeq() (to compare the test alone)
 # Prints `elapsed_seconds<TAB>x` and `cpu_seconds<TAB>y` (DESeq() + results()) on stdout.
 suppressPackageStartupMessages(library(DESeq2))
 
 args <- commandArgs(trailingOnly = TRUE)
-if (!(length(args) %in% c(4, 5, 7))) {
-    stop("usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT [LFC ALT]]")
+if (!(length(args) %in% c(4, 5, 7, 8))) {
+    stop("usage: Rscript myoclamp_tools/r/deseq2.R COUNTS DESIGN CONTRAST OUT [normal|useT [LFC ALT [DISP]]]")
 }
+disp_file <- if (length(args) == 8) args[8] else NA
 use_t <- length(args) >= 5 && args[5] == "useT"
-lfc_threshold <- if (length(args) == 7) as.numeric(args[6]) else 0
-alt_hypothesis <- if (length(args) == 7) args[7] else "greaterAbs"
+lfc_threshold <- if (length(args) >= 7) as.numeric(args[6]) else 0
+alt_hypothesis <- if (length(args) >= 7) args[7] else "greaterAbs"
 counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
 mm <- as.matrix(read.delim(args[2], row.names = 1, check.names = FALSE))
 con <- read.delim(args[3], check.names = FALSE, stringsAsFactors = FALSE)
@@ -44,7 +47,14 @@ colnames(mm) <- paste0("x", seq_len(ncol(mm))) # formulaic names are not R-synta
 col_data <- data.frame(row.names = rownames(mm), one = rep(1, nrow(mm)))
 dds <- DESeqDataSetFromMatrix(counts, col_data, design = ~1)
 start <- proc.time()
-dds <- DESeq(dds, full = mm, quiet = TRUE, useT = use_t)
+if (is.na(disp_file)) {
+    dds <- DESeq(dds, full = mm, quiet = TRUE, useT = use_t)
+} else {
+    disp <- read.delim(disp_file, check.names = FALSE, stringsAsFactors = FALSE)
+    dds <- estimateSizeFactors(dds)
+    dispersions(dds) <- disp$dispersion[match(rownames(dds), disp$gene_id)]
+    dds <- nbinomWaldTest(dds, modelMatrix = mm, useT = use_t, quiet = TRUE)
+}
 res <- results(dds, contrast = unname(weights), alpha = 0.05,
                lfcThreshold = lfc_threshold, altHypothesis = alt_hypothesis)
 used <- proc.time() - start
