@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import t as t_dist
+from threadpoolctl import threadpool_limits
 
 from myoclamp.enrichment.linear import ContrastModel, GeneStats, contrast_model, gene_stats
 from myoclamp.enrichment.setindex import SetIndex
@@ -137,6 +138,7 @@ def camera(
     *,
     inter_gene_cor: float | None = None,
     allow_neg_cor: bool = False,
+    threads: int = 1,
 ) -> pd.DataFrame:
     """``limma::camera(y, index, design, contrast, inter.gene.cor)`` for every set.
 
@@ -151,7 +153,8 @@ def camera(
         raise ValueError(f"y is {y.shape}; expected samples x genes {model.n, sets.members.shape}")
     if y.shape[1] < 3:
         raise ValueError("camera needs at least 3 genes")
-    stats, resid = gene_stats(y, model)
-    return camera_sets(
-        stats, resid, sets, inter_gene_cor=inter_gene_cor, allow_neg_cor=allow_neg_cor
-    )
+    with threadpool_limits(limits=max(1, int(threads))):
+        stats, resid = gene_stats(y, model)
+        return camera_sets(
+            stats, resid, sets, inter_gene_cor=inter_gene_cor, allow_neg_cor=allow_neg_cor
+        )

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from myoclamp.de.designs import Design
 from myoclamp.enrichment.camera import bh_within, competitive_t
@@ -317,12 +318,31 @@ def permutation_test(
     seed: int = 0,
     chunk: int = 200,
     keep_null: bool = False,
+    threads: int = 1,
 ) -> PermutationResult:
     """Two-sided permutation p-values of every set (see the module docstring).
 
     ``y``: log expression, samples x genes (the columns of ``sets``); ``design`` n x p full rank;
     ``contrast`` p weights; ``scheme`` from :func:`permutation_scheme` on the same samples.
+    ``threads``: BLAS threads (multi-threaded BLAS on a busy machine is slower than one thread).
     """
+    with threadpool_limits(limits=max(1, int(threads))):
+        return _permutation_test(
+            y, design, contrast, sets, scheme, permutations, seed, chunk, keep_null
+        )
+
+
+def _permutation_test(
+    y: np.ndarray,
+    design: np.ndarray,
+    contrast: np.ndarray,
+    sets: SetIndex,
+    scheme: Scheme,
+    permutations: int,
+    seed: int,
+    chunk: int,
+    keep_null: bool,
+) -> PermutationResult:
     if permutations < 1:
         raise ValueError(f"permutations must be at least 1, got {permutations}")
     model = contrast_model(design, contrast)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from myoclamp.clinical.association import M_COLUMN, default_min_samples, design_matrix
 from myoclamp.clinical.samples import Covariates
@@ -63,6 +64,7 @@ DEFAULTS = {
     "camera_correlation": None,  # None: estimated per set (R's inter.gene.cor = NA)
     "alpha": 0.05,
     "prior_count": PRIOR_COUNT,
+    "threads": 1,
 }
 
 
@@ -110,10 +112,12 @@ def run_set_tests(
     if len(index) == 0:
         return empty_table(), {**meta, "reason": "no gene set within the size limits"}
     x = matrix.to_numpy(float)
+    threads = int(cfg.get("threads", 1))
     model = contrast_model(x, contrast)
-    stats, resid = gene_stats(y, model)
     cor = cfg["camera_correlation"]
-    cam = camera_sets(stats, resid, index, inter_gene_cor=None if cor is None else float(cor))
+    with threadpool_limits(limits=max(1, threads)):
+        stats, resid = gene_stats(y, model)
+        cam = camera_sets(stats, resid, index, inter_gene_cor=None if cor is None else float(cor))
     table = index.frame()
     table["direction"] = cam["direction"].to_numpy()
     table["camera_correlation"] = cam["correlation"].to_numpy()
@@ -129,7 +133,14 @@ def run_set_tests(
         meta["permutation_exact"] = None
     else:
         perm = permutation_test(
-            y, x, contrast, index, scheme, permutations=int(cfg["set_permutations"]), seed=int(seed)
+            y,
+            x,
+            contrast,
+            index,
+            scheme,
+            permutations=int(cfg["set_permutations"]),
+            seed=int(seed),
+            threads=threads,
         )
         table["permutation_statistic"] = perm.statistic
         table["permutation_pvalue"] = perm.pvalue
