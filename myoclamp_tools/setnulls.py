@@ -26,13 +26,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from myoclamp.clinical.association import default_min_samples
 from myoclamp.clinical.samples import build_covariates
 from myoclamp.de.designs import build_design
 from myoclamp.de.fit import counts_frame
+from myoclamp.enrichment.camera import camera
 from myoclamp.enrichment.genesets import GeneSets, ranking_table
+from myoclamp.enrichment.logexpr import log_expression
+from myoclamp.enrichment.permutation import ASSOCIATION
 from myoclamp.enrichment.pipeline import DEFAULTS as ENRICHMENT_DEFAULTS
 from myoclamp.enrichment.pipeline import gsea_table
-from myoclamp.enrichment.settests import association_set_tests, set_tests
+from myoclamp.enrichment.setindex import collection_index
+from myoclamp.enrichment.settests import association_design, association_set_tests, set_tests
 from myoclamp_tools.nulls import permute_arms
 from myoclamp_tools.rcompare import GSE202295_CONFIG, gse202295_adata
 
@@ -61,13 +66,29 @@ def summarise(table: pd.DataFrame, test: str, pcol: str, fcol: str | None) -> li
     return rows
 
 
-def set_test_rows(table: pd.DataFrame) -> list[dict]:
+def set_test_rows(table: pd.DataFrame, meta: Mapping) -> list[dict]:
     """camera, permutation and enriched figures of one set-test table."""
     return [
-        *summarise(table, "camera", "camera_pvalue", "camera_FDR"),
+        *summarise(table, f"camera_{meta['camera_variance']}", "camera_pvalue", "camera_FDR"),
         *summarise(table, "permutation", "permutation_pvalue", "permutation_FDR"),
         *summarise(table, "enriched", "", None),  # no p-value of its own
     ]
+
+
+def other_camera_rows(counts, design, contrast, sets, symbols, meta, min_samples) -> list[dict]:
+    """camera with the other variance (limma's or the competitive one) on the same data."""
+    other = "limma" if meta["camera_variance"] == "competitive" else "competitive"
+    expr = log_expression(
+        counts.loc[design.matrix.index], min_count=10, min_samples=min_samples, symbols=symbols
+    )
+    index = collection_index(
+        expr.values.columns, sets, min_size=15, max_size=500, curated_min_size=5
+    )
+    y = expr.values.loc[design.matrix.index].to_numpy(float)
+    table = camera(
+        y, design.matrix.to_numpy(float), design.contrasts[contrast], index, variance=other
+    )
+    return summarise(table, f"camera_{other}", "pvalue", "FDR")
 
 
 def prerank_rows(de: pd.DataFrame, sets: GeneSets, seed: int, permutations: int) -> list[dict]:
@@ -91,9 +112,19 @@ def treatment_trial(
     obs = permute_arms(real.obs, seed)
     design = build_design(obs, "treatment", GSE202295_CONFIG)
     counts = counts_frame(real)
-    table, meta = set_tests(counts, design, "treatment", sets, symbols=real.var["symbol"],
-                            set_permutations=set_permutations, seed=seed)  # fmt: skip
-    rows = set_test_rows(table)
+    table, meta = set_tests(
+        counts,
+        design,
+        "treatment",
+        sets,
+        symbols=real.var["symbol"],
+        set_permutations=set_permutations,
+        seed=seed,
+    )
+    rows = set_test_rows(table, meta)
+    rows += other_camera_rows(
+        counts, design, "treatment", sets, real.var["symbol"], meta, design.min_group
+    )
     if prerank:
         from myoclamp.de.pipeline import contrast_table, fit_from_adata
 
@@ -103,10 +134,16 @@ def treatment_trial(
         fit = fit_from_adata(adata, "treatment", config, n_cpus=cpus)
         de, _ = contrast_table(fit, "treatment", config, n_cpus=cpus)
         rows += prerank_rows(de, sets, seed, prerank_permutations)
-        rows.append({"collection": "genes", "test": "deseq2", "sets": int(de["padj"].notna().sum()),
-                     "any_fdr05": bool((de["padj"] < ALPHA).any()),
-                     "n_fdr05": int((de["padj"] < ALPHA).sum()),
-                     "share_p05": float((de["pvalue"].dropna() < ALPHA).mean())})  # fmt: skip
+        rows.append(
+            {
+                "collection": "genes",
+                "test": "deseq2",
+                "sets": int(de["padj"].notna().sum()),
+                "any_fdr05": bool((de["padj"] < ALPHA).any()),
+                "n_fdr05": int((de["padj"] < ALPHA).sum()),
+                "share_p05": float((de["pvalue"].dropna() < ALPHA).mean()),
+            }
+        )
     exact = meta.get("permutation_exact")
     return [{"null": "treatment", "trial": seed, "exact": exact, **r} for r in rows]
 
@@ -133,18 +170,36 @@ def m_value_trial(
     m_value = rng.normal(M_MEAN, M_SD, basal.n_obs)
     cov = build_covariates(basal.obs, ["group"])
     counts = counts_frame(basal)
-    table, meta = association_set_tests(counts, basal.obs, m_value, cov, sets,
-                                        symbols=basal.var["symbol"],
-                                        set_permutations=set_permutations, seed=seed)  # fmt: skip
-    rows = set_test_rows(table)
+    table, meta = association_set_tests(
+        counts,
+        basal.obs,
+        m_value,
+        cov,
+        sets,
+        symbols=basal.var["symbol"],
+        set_permutations=set_permutations,
+        seed=seed,
+    )
+    rows = set_test_rows(table, meta)
+    design = association_design(basal.obs, m_value, cov)
+    rows += other_camera_rows(
+        counts,
+        design,
+        ASSOCIATION,
+        sets,
+        basal.var["symbol"],
+        meta,
+        default_min_samples(basal.n_obs),
+    )
     if prerank:
         from myoclamp.clinical.association import deseq2_association, tested_genes
         from myoclamp.de.settings import de_settings
 
         de_cfg = de_settings({"de": {"shrink": False}})
         genes = tested_genes(counts, de_cfg)
-        assoc = deseq2_association(counts[genes], m_value, cov, basal.var["symbol"], de_cfg,
-                                   n_cpus=cpus)  # fmt: skip
+        assoc = deseq2_association(
+            counts[genes], m_value, cov, basal.var["symbol"], de_cfg, n_cpus=cpus
+        )
         de = assoc.rename(columns={"estimate": "log2FoldChange"})
         rows += prerank_rows(de, sets, seed, prerank_permutations)
     exact = meta.get("permutation_exact")

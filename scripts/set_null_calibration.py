@@ -44,14 +44,13 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="also write the per-trial rows to this TSV")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    sets = load_collections(
-        collection_paths(args.collections.split(","), [], ROOT / "resources")
-    )
+    sets = load_collections(collection_paths(args.collections.split(","), [], ROOT / "resources"))
     header = [True]
 
     def echo(rows: list[dict]) -> None:
-        text = pd.DataFrame(rows).to_csv(sep="\t", index=False, header=header[0],
-                                         float_format="%.4f")  # fmt: skip
+        text = pd.DataFrame(rows).to_csv(
+            sep="\t", index=False, header=header[0], float_format="%.4f"
+        )
         header[0] = False
         print(text, end="", flush=True)
 
@@ -61,8 +60,14 @@ def main() -> None:
         "prerank_permutations": args.prerank_permutations,
         "cpus": args.cpus,
     }
-    rows = run(args.data, parse_trials(args.trials), sets,
-               nulls=tuple(args.nulls.split(",")), options=options, echo=echo)  # fmt: skip
+    rows = run(
+        args.data,
+        parse_trials(args.trials),
+        sets,
+        nulls=tuple(args.nulls.split(",")),
+        options=options,
+        echo=echo,
+    )
     if args.out:
         rows.to_csv(args.out, sep="\t", index=False)
     print()

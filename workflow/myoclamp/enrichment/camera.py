@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 from myoclamp.enrichment.linear import ContrastModel, GeneStats, contrast_model, gene_stats
 from myoclamp.enrichment.setindex import SetIndex
 
+VARIANCES = ("limma", "competitive")
 CAMERA_COLUMNS = [
     "set",
     "description",
@@ -84,10 +85,35 @@ def set_correlation(resid: np.ndarray, sigma2: np.ndarray, sets: SetIndex, df_re
     return vif, correlation
 
 
-def competitive_t(z: np.ndarray, sets_sum: np.ndarray, sizes: np.ndarray, vif: np.ndarray):
+def difference_variance(resid: np.ndarray, sigma2: np.ndarray, sets: SetIndex, df_residual: int):
+    """Variance (in units of one gene's) of the set mean minus the mean of the other genes.
+
+    Estimated from the residuals like camera's VIF, but of the difference itself:
+    ``|mean_set(u) - mean_rest(u)|^2 / df_residual`` with ``u`` each gene's residuals over its
+    SD. With independent genes it is ``1/m + 1/m2``; it keeps camera's ``VIF / m`` for the set
+    and adds what camera leaves out, the covariance of the set with the other genes (a
+    background correlation shared by all genes cancels in a competitive difference).
+    """
+    scaled = resid / np.sqrt(np.maximum(sigma2, 1e-8))
+    sums = sets.sums(scaled.T)  # sets x n
+    total = scaled.sum(axis=1)
+    m = sets.sizes.astype(float)[:, None]
+    diff = sums / m - (total[None, :] - sums) / (scaled.shape[1] - m)
+    return np.maximum(np.einsum("ij,ij->i", diff, diff) / df_residual, 1e-12)
+
+
+def competitive_t(
+    z: np.ndarray,
+    sets_sum: np.ndarray,
+    sizes: np.ndarray,
+    vif: np.ndarray,
+    variance: np.ndarray | None = None,
+):
     """camera's two-sample t of the set mean of ``z`` vs the other genes, variance x ``vif``.
 
     ``z``: (..., genes); ``sets_sum``: (..., sets) sums of z over each set; returns (..., sets).
+    ``variance``: the variance factor of the difference itself (:func:`difference_variance`),
+    used instead of camera's ``vif / m + 1 / m2``.
     """
     n_genes = z.shape[-1]
     mean_all = z.mean(axis=-1, keepdims=True)
@@ -96,7 +122,8 @@ def competitive_t(z: np.ndarray, sets_sum: np.ndarray, sizes: np.ndarray, vif: n
     m2 = n_genes - m
     delta = n_genes / m2 * (sets_sum / m - mean_all)
     pooled = ((n_genes - 1) * var_all - delta**2 * m * m2 / n_genes) / (n_genes - 2)
-    return delta / np.sqrt(pooled * (vif / m + 1.0 / m2))
+    factor = vif / m + 1.0 / m2 if variance is None else variance
+    return delta / np.sqrt(pooled * factor)
 
 
 def camera_sets(
@@ -106,8 +133,17 @@ def camera_sets(
     *,
     inter_gene_cor: float | None = None,
     allow_neg_cor: bool = False,
+    variance: str = "limma",
 ) -> pd.DataFrame:
-    """camera's table for ``sets`` from the gene statistics and residuals of one contrast."""
+    """camera's table for ``sets`` from the gene statistics and residuals of one contrast.
+
+    ``variance="limma"`` is limma's camera; ``"competitive"`` (estimated correlation only)
+    replaces its ``VIF / m + 1 / m2`` by :func:`difference_variance`.
+    """
+    if variance not in VARIANCES:
+        raise ValueError(f"camera variance must be one of {VARIANCES}, not {variance!r}")
+    if variance == "competitive" and inter_gene_cor is not None:
+        raise ValueError("the competitive variance is estimated; it takes no fixed correlation")
     n_genes = stats.z.size
     if inter_gene_cor is None:
         vif, correlation = set_correlation(resid, stats.sigma2, sets, stats.df_residual)
@@ -118,7 +154,10 @@ def camera_sets(
         df_camera = n_genes - 2
     if not allow_neg_cor:
         vif = np.maximum(vif, 1.0)
-    tstat = competitive_t(stats.z, sets.sums(stats.z), sets.sizes, vif)
+    diff_var = None
+    if variance == "competitive":
+        diff_var = difference_variance(resid, stats.sigma2, sets, stats.df_residual)
+    tstat = competitive_t(stats.z, sets.sums(stats.z), sets.sizes, vif, diff_var)
     down = t_dist.cdf(tstat, df_camera)
     up = t_dist.sf(tstat, df_camera)
     table = sets.frame()
@@ -138,6 +177,7 @@ def camera(
     *,
     inter_gene_cor: float | None = None,
     allow_neg_cor: bool = False,
+    variance: str = "limma",
     threads: int = 1,
 ) -> pd.DataFrame:
     """``limma::camera(y, index, design, contrast, inter.gene.cor)`` for every set.
@@ -156,5 +196,10 @@ def camera(
     with threadpool_limits(limits=max(1, int(threads))):
         stats, resid = gene_stats(y, model)
         return camera_sets(
-            stats, resid, sets, inter_gene_cor=inter_gene_cor, allow_neg_cor=allow_neg_cor
+            stats,
+            resid,
+            sets,
+            inter_gene_cor=inter_gene_cor,
+            allow_neg_cor=allow_neg_cor,
+            variance=variance,
         )

@@ -62,6 +62,7 @@ DEFAULTS = {
     "curated_min_size": 5,
     "set_permutations": 1000,
     "camera_correlation": None,  # None: estimated per set (R's inter.gene.cor = NA)
+    "camera_variance": "competitive",  # or "limma" (camera.default as in R)
     "alpha": 0.05,
     "prior_count": PRIOR_COUNT,
     "threads": 1,
@@ -103,6 +104,7 @@ def run_set_tests(
         "genes_before_filter": int(expr.genes_before_filter),
         "sets_tested": len(index),
         "camera_correlation": cfg["camera_correlation"],
+        "camera_variance": cfg["camera_variance"] if cfg["camera_correlation"] is None else "limma",
         "permutation_scheme": scheme.kind,
         "permutation_description": scheme.description or scheme.reason,
         "permutations": int(cfg["set_permutations"]),
@@ -117,7 +119,13 @@ def run_set_tests(
     cor = cfg["camera_correlation"]
     with threadpool_limits(limits=max(1, threads)):
         stats, resid = gene_stats(y, model)
-        cam = camera_sets(stats, resid, index, inter_gene_cor=None if cor is None else float(cor))
+        cam = camera_sets(
+            stats,
+            resid,
+            index,
+            inter_gene_cor=None if cor is None else float(cor),
+            variance=str(cfg["camera_variance"]) if cor is None else "limma",
+        )
     table = index.frame()
     table["direction"] = cam["direction"].to_numpy()
     table["camera_correlation"] = cam["correlation"].to_numpy()
