@@ -1,0 +1,71 @@
+"""Seconds and peak memory of the gene-set tests (camera + permutation test) per contrast.
+
+Each contrast of the bundled demo (70 participants, 206 samples, all genes; muscle + GO BP) runs
+in its own process under ``/usr/bin/time -v`` (``myoclamp_tools.bench.settests``): the set
+tests' own wall and CPU seconds (loading the data excluded), the whole process's wall seconds
+and its peak RSS. Floors (issue 16): 30 s and 2 GB per contrast with 1,000 permutations.
+
+    .venv/bin/python scripts/benchmark_set_tests.py --permutations 1000 --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from myoclamp_tools.bench.measure import machine, run_measured
+
+CONTRASTS = (
+    "treatment",
+    "insulin",
+    "insulin_placebo",
+    "insulin_anakinra",
+    "insulin_baseline",
+    "insulin_week13",
+    "treatment_x_insulin",
+    "m_value",
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--contrasts", default=",".join(CONTRASTS))
+    ap.add_argument("--permutations", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--budget", type=float, default=600.0, help="seconds per contrast")
+    args = ap.parse_args()
+    print("# machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()), flush=True)
+    rows = []
+    for contrast in args.contrasts.split(","):
+        command = [
+            sys.executable,
+            "-m",
+            "myoclamp_tools.bench.settests",
+            contrast,
+            "--permutations",
+            str(args.permutations),
+            "--threads",
+            str(args.threads),
+        ]
+        run = run_measured(command, args.budget)
+        row = {"contrast": contrast, "status": run.status}
+        lines = [ln for ln in run.stdout.splitlines() if ln.startswith("{")]
+        if lines:
+            row.update(json.loads(lines[-1]))
+        row["process_wall_s"] = round(run.wall_seconds, 1)
+        row["process_cpu_s"] = round(
+            run.time_v.get("user_seconds", 0) + run.time_v.get("system_seconds", 0), 1
+        )
+        row["peak_rss_mb"] = round(run.max_rss_mb or float("nan"), 0)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    table = pd.DataFrame(rows)
+    print(table.to_csv(sep="\t", index=False), end="")
+    print("# load after: " + machine()["load"])
+
+
+if __name__ == "__main__":
+    main()
