@@ -65,8 +65,10 @@ def test_sign_flips_swap_each_participants_pairs_together(obs):
 def test_insulin_group_contrasts_flip_only_the_pairs_they_use(obs):
     design = design_of(obs, "insulin_groups")
     person, visit, arm = (labels(design, c) for c in ("participant", "visit", "arm"))
-    for contrast, moved in (("insulin_placebo", arm == "placebo"), ("insulin_week13",
-                            visit == "week13")):  # fmt: skip
+    for contrast, moved in (
+        ("insulin_placebo", arm == "placebo"),
+        ("insulin_week13", visit == "week13"),
+    ):
         perms = permutation_scheme(design, contrast).draw(100, seed=3)
         still = (perms == np.arange(perms.shape[1])).all(axis=0)
         assert still[~moved].all() and not still[moved].any()
@@ -108,10 +110,13 @@ def refit_null(y, x, contrast, sets, perms):
 
 @pytest.mark.parametrize(
     ("design_name", "contrast", "exact"),
-    [("treatment", "treatment", True), ("insulin", "insulin", True),
-     ("insulin_groups", "insulin_placebo", False), ("insulin_groups", "treatment_x_insulin",
-                                                    False)],
-)  # fmt: skip
+    [
+        ("treatment", "treatment", True),
+        ("insulin", "insulin", True),
+        ("insulin_groups", "insulin_placebo", False),
+        ("insulin_groups", "treatment_x_insulin", False),
+    ],
+)
 def test_fast_statistics_equal_refitting(obs, design_name, contrast, exact):
     design = design_of(obs, design_name)
     y = gaussian(design)
@@ -120,8 +125,17 @@ def test_fast_statistics_equal_refitting(obs, design_name, contrast, exact):
     sets = set_index(keys, {f"s{j}": list(rng.choice(keys, 20, replace=False)) for j in range(12)})
     scheme = permutation_scheme(design, contrast)
     x = design.matrix.to_numpy(float)
-    res = permutation_test(y, x, design.contrasts[contrast], sets, scheme, permutations=40,
-                           seed=7, chunk=16, keep_null=True)  # fmt: skip
+    res = permutation_test(
+        y,
+        x,
+        design.contrasts[contrast],
+        sets,
+        scheme,
+        permutations=40,
+        seed=7,
+        chunk=16,
+        keep_null=True,
+    )
     expected = refit_null(y, x, design.contrasts[contrast], sets, scheme.draw(40, seed=7))
     np.testing.assert_allclose(res.null, expected, rtol=1e-8, atol=1e-10)
     identity = refit_null(y, x, design.contrasts[contrast], sets, [np.arange(len(y))])[0]
@@ -133,10 +147,13 @@ def test_association_permutes_m_between_participants_with_covariates():
     rng = np.random.default_rng(11)
     n = 24
     obs = pd.DataFrame(
-        {"participant": [f"P{i}" for i in range(n)], "age": rng.normal(60, 8, n),
-         "site": np.where(np.arange(n) % 3 == 0, "a", "b")},
+        {
+            "participant": [f"P{i}" for i in range(n)],
+            "age": rng.normal(60, 8, n),
+            "site": np.where(np.arange(n) % 3 == 0, "a", "b"),
+        },
         index=[f"S{i}" for i in range(n)],
-    )  # fmt: skip
+    )
     design = association_design(obs, rng.normal(4, 1.7, n), build_covariates(obs, ["age", "site"]))
     scheme = permutation_scheme(design, "m_value")
     assert scheme.kind == "arms" and scheme.units == n
@@ -192,8 +209,55 @@ def test_null_pvalues_are_uniform_with_correlated_genes():
         cam.append(camera(y, x, c, sets)["pvalue"].to_numpy())
         naive.append(camera(y, x, c, sets, inter_gene_cor=0.0)["pvalue"].to_numpy())
         perm.append(permutation_test(y, x, c, sets, scheme, permutations=99, seed=rep).pvalue)
-    share = {k: float((np.concatenate(v) < 0.05).mean()) for k, v in
-             {"camera": cam, "permutation": perm, "naive": naive}.items()}  # fmt: skip
+    share = {
+        k: float((np.concatenate(v) < 0.05).mean())
+        for k, v in {"camera": cam, "permutation": perm, "naive": naive}.items()
+    }
     assert 0.02 <= share["camera"] <= 0.09, share
     assert 0.02 <= share["permutation"] <= 0.09, share
     assert share["naive"] > 0.2, share
+
+
+def test_configured_contrasts_get_their_own_scheme(obs):
+    config = simulation_config(
+        designs=["treatment"],
+        contrasts=[
+            {
+                "name": "sex_basal",
+                "factor": "sex",
+                "reference": "F",
+                "test": "M",
+                "subset": {"clamp": "basal"},
+            },
+            {"name": "visit_all", "factor": "visit", "reference": "baseline", "test": "week13"},
+        ],
+    )
+    between = build_design(obs, "sex_basal", config)
+    scheme = permutation_scheme(between, "sex_basal")
+    assert scheme.kind == "arms" and "sex labels" in scheme.description
+    within = build_design(obs, "visit_all", config)
+    scheme = permutation_scheme(within, "visit_all")
+    assert scheme.kind == "flip"
+    person, clamp, visit = (labels(within, c) for c in ("participant", "clamp", "visit"))
+    for perm in scheme.draw(50, seed=1):
+        assert (person[perm] == person).all() and (clamp[perm] == clamp).all()
+        swapped = pd.Series(visit[perm] != visit).groupby(person).agg(["all", "any"])
+        assert (swapped["all"] == swapped["any"]).all()
+
+
+def test_unwanted_factor_columns_keep_the_scheme_and_use_freedman_lane(obs):
+    design = design_of(obs, "insulin_groups")
+    plain = permutation_scheme(design, "insulin_placebo")
+    rng = np.random.default_rng(4)
+    design.add_columns(
+        pd.DataFrame({"unwanted_1": rng.normal(size=design.n_samples)}, index=design.matrix.index)
+    )
+    scheme = permutation_scheme(design, "insulin_placebo")
+    np.testing.assert_array_equal(scheme.pairs, plain.pairs)
+    y = gaussian(design, seed=3)
+    keys = [f"g{i}" for i in range(y.shape[1])]
+    sets = set_index(keys, {f"s{j}": keys[25 * j : 25 * j + 25] for j in range(8)})
+    x, c = design.matrix.to_numpy(float), design.contrasts["insulin_placebo"]
+    res = permutation_test(y, x, c, sets, scheme, permutations=20, seed=2, keep_null=True)
+    assert not res.exact
+    np.testing.assert_allclose(res.null, refit_null(y, x, c, sets, scheme.draw(20, 2)), rtol=1e-8)

@@ -40,6 +40,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from myoclamp.de.designs import Design
+from myoclamp.de.unwanted import PREFIX as UNWANTED_PREFIX
 from myoclamp.enrichment.camera import bh_within, competitive_t
 from myoclamp.enrichment.linear import ContrastModel, contrast_model, moderated_z
 from myoclamp.enrichment.setindex import SetIndex
@@ -214,7 +215,12 @@ def permutation_scheme(design: Design, contrast: str) -> Scheme:
     if contrast not in design.contrasts:
         raise ValueError(f"contrast {contrast!r} is not estimable in design {design.name!r}")
     meta = _samples(design)
-    model = contrast_model(design.matrix.to_numpy(float), design.contrasts[contrast])
+    # which samples inform the contrast, judged on the design without unwanted-variation factors
+    # (they are covariates of every sample and would make every pair look involved)
+    base = ~design.matrix.columns.str.startswith(UNWANTED_PREFIX)
+    model = contrast_model(
+        design.matrix.loc[:, base].to_numpy(float), design.contrasts[contrast][base]
+    )
     active = np.abs(model.x) > TOL * np.abs(model.x).max()
     if contrast in ARM_CONTRASTS:
         return arms_scheme(meta, "arm labels permuted between participants")
