@@ -128,6 +128,23 @@ def treatment_summary(table: pd.DataFrame, min_share: float = 0.1) -> dict[str, 
     }
 
 
+def m_value_genes(truth_genes: Path) -> list[str]:
+    """Genes planted to correlate with the M-value (non-zero ``m_value_log2fc_per_sd``)."""
+    truth = pd.read_csv(truth_genes, sep="\t", usecols=["gene", "m_value_log2fc_per_sd"])
+    return truth.loc[truth["m_value_log2fc_per_sd"] != 0, "gene"].tolist()
+
+
+def m_value_summary(table: pd.DataFrame) -> dict[str, int]:
+    """Enriched GO BP sets with and without genes planted to correlate with the M-value."""
+    go = table[table["collection"] == "go_bp"]
+    return {
+        "go_bp_enriched": int(go["enriched"].sum()),
+        "go_bp_enriched_with_planted": int((go["enriched"] & (go["planted"] > 0)).sum()),
+        "go_bp_enriched_without_planted": int((go["enriched"] & (go["planted"] == 0)).sum()),
+        "go_bp_camera_fdr05": int((go["camera_FDR"] < 0.05).sum()),
+    }
+
+
 def planted_genes(truth_genes: Path) -> list[str]:
     """The treatment genes planted in a generated cohort (non-zero ``treatment_log2fc``)."""
     truth = pd.read_csv(truth_genes, sep="\t", usecols=["gene", "treatment_log2fc"])
