@@ -37,6 +37,7 @@ CONFIG = {
 }
 SHOW = [
     "set",
+    "description",
     "collection",
     "size",
     "direction",
