@@ -6,17 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from myoclamp.de.designs import Design, build_design, contrast_specs
-from myoclamp.de.fit import counts_frame, fit_design
+from myoclamp.adata import counts_frame
+from myoclamp.de.design import Design, build_design
+from myoclamp.de.fit import fit_design
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.settings import de_settings
+from myoclamp.de.specs import contrast_specs
 from myoclamp.de.tables import summary_row
-from myoclamp.de.unwanted import (
-    control_factors,
-    control_gene_keys,
-    normalised_counts,
-    nuisance_fit,
-)
+from myoclamp.de.unwanted import control_factors, control_gene_keys, normalised_counts, nuisance_fit
 from myoclamp.errors import InputError
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 

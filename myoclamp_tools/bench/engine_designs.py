@@ -24,9 +24,11 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.designs import Design, build_design, contrast_designs, full_rank_matrix
-from myoclamp.de.fit import add_unwanted_factors, counts_frame, expression_filter
+from myoclamp.adata import counts_frame
+from myoclamp.de.design import Design, build_design, full_rank_matrix
+from myoclamp.de.fit import add_unwanted_factors, expression_filter
 from myoclamp.de.settings import de_settings
+from myoclamp.de.specs import contrast_designs
 from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.errors import InputError
 from myoclamp.io import atomic_path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -45,3 +46,9 @@ def write_h5ad(adata, path: str | Path) -> None:
     """Write an AnnData object atomically."""
     with atomic_path(path) as tmp:
         adata.write_h5ad(tmp)
+
+
+def write_json(data: dict, path: str | Path) -> None:
+    """Write JSON atomically (sorted keys, so reruns are identical)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

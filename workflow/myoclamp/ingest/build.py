@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from myoclamp.config import SECTIONS_KEY
 from myoclamp.errors import InputError
 from myoclamp.ingest.counts import CountTable, header_columns, read_counts, sample_from_bam
 from myoclamp.ingest.genes import annotate, id_type, load_gene_map, merge_duplicate_rows
@@ -102,7 +103,9 @@ def provenance(config: dict, root: Path) -> dict:
     return {
         "inputs": inputs,
         "versions": versions,
-        "config_json": json.dumps(config, sort_keys=True),
+        "config_json": json.dumps(
+            {k: v for k, v in config.items() if k != SECTIONS_KEY}, sort_keys=True
+        ),
     }
 
 

@@ -37,8 +37,10 @@ METRICS = [
 def save(fig: plt.Figure, png: str | Path) -> None:
     """Write ``fig`` to ``png`` and to the same name with ``.svg``, atomically; close it."""
     png = Path(png)
+    # SVG element ids are hashes salted per process unless the salt is fixed: fixed, so that
+    # reruns write the same SVG
     for path in (png, png.with_suffix(".svg")):
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": "myoclamp"}):
             fig.savefig(
                 tmp,
                 format=path.suffix[1:],

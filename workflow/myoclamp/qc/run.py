@@ -41,7 +41,7 @@ def run_qc(adata: ad.AnnData, settings: QCSettings | None = None, n_cpus: int = 
     """Return a copy of ``adata`` with QC metrics and flags in obs, size factors, layers
     ``normalized``, ``vst``, ``logcpm``, PCA (obsm ``X_pca``, varm ``PCs``, uns ``pca``),
     sample distances (obsp) and the variance explained by design factors (uns ``qc``)."""
-    settings = settings or QCSettings()
+    settings = settings or QCSettings.from_config()
     out = adata.copy()
     counts = metrics.dense_counts(out)
     log.info("QC of %d samples x %d genes", *counts.shape)

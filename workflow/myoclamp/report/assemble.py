@@ -14,20 +14,6 @@ log = logging.getLogger(__name__)
 DE_NUMERIC = ["baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
 
-def run_command(configfiles: list | tuple) -> str:
-    """The command that reproduces the analysis: snakemake with its config file(s).
-
-    Paths are made relative to the working directory so that the same analysis run anywhere,
-    locally or through a cluster profile, records the same command.
-    """
-    parts = ["snakemake", "--cores", "N"]
-    for path in configfiles:
-        p = Path(path)
-        rel = p.resolve().relative_to(Path.cwd()) if p.resolve().is_relative_to(Path.cwd()) else p
-        parts += ["--configfile", str(rel)]
-    return " ".join(parts)
-
-
 def stem(path: str | Path) -> str:
     """Contrast or table name of a result file: results/de/insulin.tsv -> insulin."""
     name = Path(path).name
