@@ -42,10 +42,10 @@ def write_tsv(df: pd.DataFrame, path: str | Path, index: bool = False) -> None:
         df.to_csv(tmp, sep="\t", index=index, float_format="%.6g", na_rep="NA")
 
 
-def write_h5ad(adata, path: str | Path) -> None:
-    """Write an AnnData object atomically."""
+def write_h5ad(adata, path: str | Path, compression: str | None = None) -> None:
+    """Write an AnnData object atomically (``compression``: h5py's, e.g. ``gzip``)."""
     with atomic_path(path) as tmp:
-        adata.write_h5ad(tmp)
+        adata.write_h5ad(tmp, compression=compression)
 
 
 def write_json(data: dict, path: str | Path) -> None:

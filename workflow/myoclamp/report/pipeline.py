@@ -29,7 +29,7 @@ def write_h5ad_result(
         config=config,
         command=command,
     )
-    write_h5ad(adata, out)
+    write_h5ad(adata, out, compression="gzip")
 
 
 def write_report(inputs: ReportInputs, config: dict, out: str) -> None:
