@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,16 +14,15 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from myoclamp.config import STAGE_SECTIONS, stage_settings  # noqa: E402
-from myoclamp.ingest.build import check_inputs  # noqa: E402
+from myoclamp.ingest.validate import startup_check  # noqa: E402
 from myoclamp.report.assemble import run_command  # noqa: E402
 from myoclamp.resources import cohort_resources  # noqa: E402
 
-# Sheets, clinical table and the count table's header are checked here, before any rule runs.
-SAMPLES = check_inputs(config)
+# Config, sheets, clinical table and the count table (content in the main process) are checked
+# here, before any job: a bad input prints one message and exits (myoclamp.ingest.validate).
+SAMPLES = startup_check(config, workflow)
 # mem_mb and runtime (minutes) of every rule: the benchmark's measurements at this cohort's size
 # plus a margin (myoclamp.resources, workflow/resources.tsv; docs/running.md).
 RESOURCES = cohort_resources(len(SAMPLES), config.get("de", {}).get("engine"))

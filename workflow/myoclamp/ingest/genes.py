@@ -153,3 +153,27 @@ def _check_duplicate_keys(
 def merge_duplicate_rows(counts: pd.DataFrame) -> pd.DataFrame:
     """Sum rows that share a gene key (used only when inputs.duplicate_genes is 'sum')."""
     return counts.groupby(level=0, sort=False).sum()
+
+
+def id_mixture(keys: pd.Index, kind: str, configured: str, path: Path | None = None) -> list[str]:
+    """Mixed id types in a gene column: an error when 'auto' cannot tell (10-90 % Ensembl ids),
+    otherwise a note naming the minority kept under its own names."""
+    ensembl = pd.Series(keys).astype(str).str.match(ENSEMBL_RE).to_numpy()
+    share = float(ensembl.mean()) if len(ensembl) else 1.0
+    if configured == "auto" and 0.1 < share < 0.9:
+        raise InputError(
+            path,
+            "gene column",
+            f"mixed gene id types: {int(ensembl.sum())} Ensembl ids and {int((~ensembl).sum())} "
+            f"other names (e.g. {preview(keys[~ensembl], 3)} beside {preview(keys[ensembl], 2)})",
+            "use one id type in the gene column, or set inputs.gene_ids to ensembl or symbol "
+            "to say which it holds",
+        )
+    odd = ~ensembl if kind == "ensembl" else ensembl
+    if not odd.any():
+        return []
+    what = "are not Ensembl ids" if kind == "ensembl" else "are Ensembl ids among symbols"
+    return [
+        f"{path}: {int(odd.sum())} of {len(keys)} gene keys {what} ({preview(keys[odd])}); "
+        "they are kept under their own names"
+    ]
