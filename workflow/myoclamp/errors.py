@@ -83,9 +83,10 @@ class Problems:
             raise InputErrors(self.found)
 
 
-def preview(items, limit: int = 5) -> str:
-    """A short, readable list of offending names: 'a', 'b', 'c' (and 7 more)."""
+def preview(items, limit: int = 5, quote: bool = True) -> str:
+    """A short, readable list of offending names: 'a', 'b', 'c' (and 7 more); row numbers
+    unquoted with ``quote=False``: 4, 6, 9."""
     items = [str(i) for i in items]
-    shown = ", ".join(repr(i) for i in items[:limit])
+    shown = ", ".join(repr(i) if quote else i for i in items[:limit])
     rest = len(items) - limit
     return shown + (f" (and {rest} more)" if rest > 0 else "")

@@ -95,9 +95,7 @@ def _validate_rows(df: pd.DataFrame, schema: str, path: str) -> None:
             found.setdefault((col, _describe(error)), []).append(i)
     problems = Problems()
     for (col, problem), rows in found.items():
-        more = (
-            f" ({len(rows)} rows: {preview([table_row(r) for r in rows])})" if len(rows) > 1 else ""
-        )
+        more = f" ({len(rows)} rows: {row_numbers(rows)})" if len(rows) > 1 else ""
         problems.add(
             InputError(
                 path,
@@ -164,8 +162,7 @@ def _check_sample_ids(df: pd.DataFrame, path: str, roles: dict[str, str]) -> Non
             InputError(
                 path,
                 f"{table_row(missing[0])}, column {roles['sample']!r}",
-                f"sample id is empty ({len(missing)} row(s): "
-                f"{preview([table_row(i) for i in missing])})",
+                f"sample id is empty ({len(missing)} row(s): {row_numbers(missing)})",
                 "give every biopsy a sample id",
             )
         )
@@ -225,6 +222,11 @@ def read_samples(config: dict) -> pd.DataFrame:
     return df.set_index("sample", drop=False).rename_axis(None)
 
 
+def row_numbers(index) -> str:
+    """Human row numbers of data rows (header = row 1): 2, 5, 9 (and 3 more)."""
+    return preview([int(i) + 2 for i in index], quote=False)
+
+
 def _numeric_columns(df: pd.DataFrame, path: str, required: set[str]) -> pd.DataFrame:
     """Convert clinical variables to numbers; a non-numeric configured variable is an error."""
     out = df.copy()
@@ -242,8 +244,7 @@ def _numeric_columns(df: pd.DataFrame, path: str, required: set[str]) -> pd.Data
                 InputError(
                     path,
                     f"{table_row(rows[0])}, column {col!r}",
-                    f"not a number ({len(rows)} such cell(s) in this column: "
-                    f"{preview([table_row(i) for i in rows])})",
+                    f"not a number ({len(rows)} such cell(s) in this column: {row_numbers(rows)})",
                     "write numbers with a decimal point and no units; leave a cell empty when "
                     "missing",
                 )

@@ -7,7 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from myoclamp.errors import InputError
-from myoclamp.ingest.textfiles import check_text_file, check_unique_header, open_text
+from myoclamp.ingest.textfiles import (
+    check_head,
+    check_text_file,
+    check_unique_header,
+    open_text,
+)
 
 MISSING = ["", "NA", "NaN", "nan", "N/A", "NULL", "null"]
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -31,6 +36,7 @@ def expected_delimiter(path: Path) -> str:
 
 def first_data_line(path: Path, comment: str | None = None) -> str:
     """The first line that is not blank and not a comment; error if there is none."""
+    check_head(path)
     try:
         with open_text(path) as fh:
             for line in fh:

@@ -46,7 +46,7 @@ def check_text_file(
     column of a bad byte and rows with a wrong number of cells.
     """
     path = Path(path)
-    _check_head(path)
+    check_head(path)
     problems = Problems()
     header: list[str] | None = None
     blank: list[int] = []
@@ -93,7 +93,8 @@ def check_text_file(
             InputError(
                 path,
                 f"row {rows[0]}, column {bad_text[0][1]!r}",
-                f"not UTF-8 text ({len(rows)} row(s) with such bytes: {preview(rows)}); "
+                f"not UTF-8 text ({len(rows)} row(s) with such bytes: "
+                f"{preview(rows, quote=False)}); "
                 "the file was probably saved in a legacy encoding such as Latin-1 or Windows-1252",
                 f"{TEXT_FIX}, or convert it: iconv -f latin1 -t utf-8 {path.name}",
             )
@@ -103,7 +104,7 @@ def check_text_file(
         problems.add(
             InputError(
                 path,
-                f"row(s) {preview(empty)}",
+                f"row(s) {preview(empty, quote=False)}",
                 f"{len(empty)} empty row(s) (blank or only delimiters) among the data rows",
                 "delete the empty rows (spreadsheets leave rows of empty cells below a table)",
             )
@@ -113,7 +114,7 @@ def check_text_file(
         problems.add(
             InputError(
                 path,
-                f"row(s) {preview(rows)}",
+                f"row(s) {preview(rows, quote=False)}",
                 f"{len(rows)} row(s) with a different number of cells than the header's "
                 f"{len(header)} (row {rows[0]} has {ragged[rows[0]]})",
                 "give every row one cell per header column (empty cells for missing values)",
@@ -165,7 +166,7 @@ def _column_at(raw: bytes, offset: int, sep: bytes | None, header: list[str] | N
     return f"cell {index + 1}"
 
 
-def _check_head(path: Path) -> None:
+def check_head(path: Path) -> None:
     """Missing, empty, or not the kind of file its name says (compressed, workbook, UTF-16)."""
     try:
         with open(path, "rb") as fh:
