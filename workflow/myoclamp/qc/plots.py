@@ -109,7 +109,7 @@ def plot_distance_heatmap(adata: ad.AnnData, png: str | Path) -> None:
     """Euclidean VST distances between samples, ordered by average-linkage clustering (samples
     not analysed, with NA distances, are left out)."""
     d = np.asarray(adata.obsp["vst_distance"])
-    shown = np.isfinite(d).all(axis=1)
+    shown = np.isfinite(np.diagonal(d))
     if not shown.all():
         adata, d = adata[shown], d[np.ix_(shown, shown)]
     n = d.shape[0]
