@@ -103,7 +103,7 @@ def test_a_clinical_visit_label_the_sheet_does_not_have(run):
     msg = run.refused(
         "clinical.csv: column 'visit', 8 row(s) from row 3",
         "visit label(s) 'Week 13' not in the sample sheet",
-        "'Week 13' -> 'week13'",
+        "(the sheet writes 'Week 13' as 'week13')",
         "the sheet's visits are 'baseline', 'week13'",
         "fix: write each visit exactly as the sample sheet does",
     )
@@ -115,7 +115,7 @@ def test_unknown_participant_is_listed_beside_the_sheets_participants(run):
     run.refused(
         "clinical.csv: column 'participant', 2 row(s) from row 6",
         "participant label(s) 'p3' not in the sample sheet",
-        "'p3' -> 'P03'",
+        "(the sheet writes 'p3' as 'P03')",
         "the sheet's participants are 'P01', 'P02'",
     )
 

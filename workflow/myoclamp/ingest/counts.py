@@ -117,8 +117,9 @@ def _first(mask: np.ndarray, values: pd.DataFrame) -> str:
 
 
 def _columns_with(mask: np.ndarray, values: pd.DataFrame) -> str:
+    """', in 3 sample columns 'A', 'B', 'C'' when more than the first cell's column has some."""
     cols = values.columns[mask.any(axis=0)]
-    return f"in {len(cols)} sample column(s) {preview(cols)}"
+    return f", in {len(cols)} sample columns {preview(cols)}" if len(cols) > 1 else ""
 
 
 def _numeric_counts(
@@ -147,7 +148,7 @@ def _numeric_counts(
             InputError(
                 path,
                 _first(text, values),
-                f"{int(text.sum())} non-numeric count(s), first {values.iat[i, j]!r}, "
+                f"{int(text.sum())} non-numeric count(s), first {values.iat[i, j]!r}"
                 + _columns_with(text, values),
                 "counts must be numbers; remove text, units or footers from the table",
             )
@@ -159,7 +160,7 @@ def _numeric_counts(
             InputError(
                 path,
                 _first(missing, values),
-                f"{int(missing.sum())} empty count cell(s), " + _columns_with(missing, values),
+                f"{int(missing.sum())} empty count cell(s)" + _columns_with(missing, values),
                 "every gene needs a count in every sample (write 0 for none)",
             )
         )
@@ -171,7 +172,7 @@ def _numeric_counts(
             InputError(
                 path,
                 _first(neg, values),
-                f"{int(neg.sum())} negative count(s), first {arr[i, j]:g}, "
+                f"{int(neg.sum())} negative count(s), first {arr[i, j]:g}"
                 + _columns_with(neg, values),
                 "give raw counts (not log, centred or normalised values)",
             )
@@ -185,8 +186,7 @@ def _numeric_counts(
             InputError(
                 path,
                 _first(frac, values),
-                f"{n_frac} non-integer count(s), first {arr[i, j]:g}, "
-                + _columns_with(frac, values),
+                f"{n_frac} non-integer count(s), first {arr[i, j]:g}" + _columns_with(frac, values),
                 "give raw integer counts; for estimated counts (salmon, RSEM) use "
                 "inputs.format: nfcore or set inputs.round_counts: true",
             )

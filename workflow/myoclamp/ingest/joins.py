@@ -30,11 +30,11 @@ def normalised(label: str) -> str:
 
 
 def look_alikes(unknown: list[str], known: list[str]) -> list[str]:
-    """ "'Week 13' -> 'week13'" for each unknown label that equals a known one once normalised."""
+    """Each unknown label that equals a known one once normalised: "'Week 13' as 'week13'"."""
     index: dict[str, str] = {}
     for k in known:
         index.setdefault(normalised(k), k)
-    return [f"{u!r} -> {index[normalised(u)]!r}" for u in unknown if normalised(u) in index]
+    return [f"{u!r} as {index[normalised(u)]!r}" for u in unknown if normalised(u) in index]
 
 
 def check_labels(
@@ -53,7 +53,7 @@ def check_labels(
         return
     rows = clinical.index[labels.isin(unknown)]
     alike = look_alikes(unknown, known)
-    hint = f" (written differently: {', '.join(alike[:5])})" if alike else ""
+    hint = f" (the sheet writes {', '.join(alike[:5])})" if alike else ""
     what = "participant" if key == "participant" else key
     raise InputError(
         path,
