@@ -68,9 +68,17 @@ def month_day(name: str) -> tuple[int, int] | None:
     return None
 
 
+ANY_DATE = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in (DAY_MONTH, MONTH_DAY, ISO_DATE, NUMERIC_DATE)),
+    re.IGNORECASE,
+)
+
+
 def is_date(name: str) -> bool:
     """A gene name that looks like a spreadsheet date."""
-    return month_day(name) is not None or bool(NUMERIC_DATE.match(name))
+    return bool(ANY_DATE.match(name)) and (
+        month_day(name) is not None or bool(NUMERIC_DATE.match(name))
+    )
 
 
 def _month(abbr: str) -> int:
@@ -114,7 +122,7 @@ def date_genes(
     gene too.
     """
     out = DateGenes()
-    dates = [str(n) for n in names if is_date(str(n))]
+    dates = [n for n in map(str, names) if ANY_DATE.match(n) and is_date(n)]
     if not dates:
         return out
     aliases = alias_table() if aliases is None else aliases

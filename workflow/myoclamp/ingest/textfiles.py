@@ -55,32 +55,28 @@ def check_text_file(
     bad_text: list[tuple[int, str]] = []
     seen_data = False
     sep = delimiter.encode() if delimiter else None
+    filler = b" \t\r\"'" + (sep or b"")
+    mark = comment.encode() if comment else None
     for number, raw in _lines(path):
-        if comment and raw.startswith(comment.encode()):
+        if mark and raw.startswith(mark):
             continue
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as err:
-            line = None
-            column = _column_at(raw, err.start, sep, header)
-            bad_text.append((number, column))
-        stripped = raw.strip()
-        if not stripped:
-            blank.append(number)
-            continue
-        if sep and not stripped.replace(sep, b"").strip(b" \"'"):
-            empty.append(number)
+        if not raw.isascii():  # only such lines can fail to be UTF-8
+            try:
+                raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                bad_text.append((number, _column_at(raw, err.start, sep, header)))
+        if not raw.strip(filler):
+            (empty if raw.strip() else blank).append(number)
             continue
         if header is None:
-            text = line if line is not None else raw.decode("utf-8", "replace")
-            header = _cells(text.rstrip("\r\n"), delimiter)
+            header = _cells(raw.decode("utf-8-sig", "replace").rstrip("\r\n"), delimiter)
             continue
         seen_data = True
         if blank:  # blank lines between data rows (trailing ones are harmless)
             empty.extend(blank)
             blank = []
-        if sep and b'"' not in raw and header is not None:
-            n = raw.rstrip(b"\r\n").count(sep) + 1
+        if sep and b'"' not in raw:
+            n = raw.count(sep) + 1
             if n != len(header):
                 ragged[number] = n
     if header is None:
@@ -205,14 +201,19 @@ def check_head(path: Path) -> None:
         raise InputError(path, "", "the file is UTF-16 text", TEXT_FIX)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, raw line) of the decompressed file; named errors for a damaged
-    compressed stream."""
+def _lines(path: Path, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw line without its newline) of the decompressed file, read in
+    blocks; named errors for a damaged compressed stream."""
     number = 0
+    rest = b""
     try:
         with opener(path)(path, "rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                yield number, raw
+            while chunk := fh.read(block):
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    number += 1
+                    yield number, line
     except EOFError as err:
         raise InputError(
             path,
@@ -227,6 +228,8 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             f"the compressed file is corrupt ({err})",
             f"copy or download the file again; check it with: {_test_command(path)}",
         ) from err
+    if rest:
+        yield number + 1, rest
 
 
 def _test_command(path: Path) -> str:
