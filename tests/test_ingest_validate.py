@@ -429,6 +429,23 @@ def test_config_schema_errors_are_said_plainly_with_every_key(run):
     once(msg, "de.alpha")
 
 
+def test_settings_that_name_what_the_inputs_lack(run):
+    run.config["de"] = {
+        "unwanted": {"genes": ["NOTAGENE", "NORTHIS"]},
+        "contrasts": [{"name": "arms", "factor": "arm", "reference": "placebo", "test": "X"}],
+    }
+    run.refused(
+        "2 problems",
+        "de.contrasts[0] (factor 'arm'): level(s) 'X' do not occur in the sample sheet",
+        "de.unwanted.genes: none of the control genes ('NORTHIS', 'NOTAGENE') is among the "
+        "genes of the counts",
+        "fix: list genes the counts have under de.unwanted.genes, or set de.unwanted.factors: 0",
+    )
+    run.config["de"] = {"unwanted": {"genes": ["NOTAGENE", "NORTHIS"], "factors": 0}}
+    run.printed.clear()
+    assert len(run.check()) == 32
+
+
 def test_problems_of_several_files_come_in_one_message(run):
     run.edit("clinical.csv", lambda df: df.replace({"visit": {"week13": "Week 13"}}))
     counts = run.count_matrix()

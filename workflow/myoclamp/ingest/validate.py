@@ -2,13 +2,14 @@
 
 ``validate_inputs(config)`` checks the config against its schema, the sample sheet and clinical
 table (each file's integrity, every row, the join of the two), the count table's header and
-content (cells, gene keys, libraries) and the exclusions, and raises every problem found as one
-:class:`~myoclamp.errors.InputErrors`; it returns the checked sample table. The Snakefile calls
-:func:`startup_check`, which prints a refusal once, without a traceback, and exits non-zero
-before Snakemake schedules any job. Reading the count table is the costly part: it is done in
-the main Snakemake process only (jobs that re-parse the Snakefile, e.g. on SLURM, check the sheets
-and the header), and not again while the inputs, the settings and this code are unchanged (a
-fingerprint of them is kept in ``.snakemake/myoclamp/validated.json``).
+content (cells, gene keys, libraries), the exclusions, and the settings that name levels or genes
+of the inputs (configured contrasts, the control genes of ``de.unwanted``), and raises every
+problem found as one :class:`~myoclamp.errors.InputErrors`; it returns the checked sample table.
+The Snakefile calls :func:`startup_check`, which prints a refusal once, without a traceback, and
+exits non-zero before Snakemake schedules any job. Reading the count table is the costly part:
+it is done in the main Snakemake process only (jobs that re-parse the Snakefile, e.g. on SLURM,
+check the sheets and the header), and not again while the inputs, the settings and this code are
+unchanged (a fingerprint of them is kept in ``.snakemake/myoclamp/validated.json``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anndata as ad
 import jsonschema
 import pandas as pd
 import yaml
 
 from myoclamp.config import SCHEMA, validated
+from myoclamp.de.designs import contrast_designs
+from myoclamp.de.settings import de_settings
+from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.errors import InputError, Problems
 from myoclamp.ingest.build import counted_samples, read_checked_counts
 from myoclamp.ingest.sheets import check_exclusions, load_sheets
@@ -33,13 +38,15 @@ from myoclamp.ingest.sheets import check_exclusions, load_sheets
 log = logging.getLogger(__name__)
 
 #: config sections the inputs' checks read (with the input files, they make the fingerprint)
-SECTIONS = ("inputs", "columns", "levels", "exclude", "clinical")
+SECTIONS = ("inputs", "columns", "levels", "exclude", "clinical", "de")
 #: where the fingerprint of the last complete validation is kept (relative to the workdir)
 CACHE = Path(".snakemake") / "myoclamp" / "validated.json"
 PACKAGE = Path(__file__).resolve().parents[1]
 CODE = [
     *sorted((PACKAGE / "ingest").glob("*.py")),
     PACKAGE / "errors.py",
+    PACKAGE / "config.py",
+    *(PACKAGE / "de" / name for name in ("designs.py", "settings.py", "unwanted.py")),
     *sorted((PACKAGE.parent / "schemas").glob("*.yaml")),
 ]
 
@@ -81,14 +88,33 @@ def check_all(config: dict, content: bool = True) -> Checked:
     excluded = {e["sample"] for e in config.get("exclude", [])}
     if samples is not None and counted is not None:
         problems.run(check_exclusions, config, samples, counted)
+    designs = problems.run(contrast_designs, config, samples) if samples is not None else None
     content_notes: list[str] = []
     if content and counted is not None:
         checked = problems.run(read_checked_counts, config, samples, excluded)
         content_notes = checked.notes if checked is not None else []
+        if checked is not None:
+            de = de_settings(config)
+            fitted = (
+                set(designs.values())
+                if designs is not None
+                else {*de["designs"], *(c["name"] for c in de["contrasts"])}
+            )
+            problems.run(check_control_genes, config, fitted, checked.var)
     problems.raise_any()
     table = samples.copy()
     table["excluded"] = table.index.isin(excluded)
     return Checked(table, list(sheets.notes), content_notes)
+
+
+def check_control_genes(config: dict, designs: set[str], var: pd.DataFrame) -> None:
+    """A design that gets unwanted-variation factors (``de.unwanted``) needs some of the control
+    genes among the counts' genes: checked here, not in the DE job."""
+    de = de_settings(config)
+    probe = ad.AnnData(var=var)
+    for design in sorted(designs):
+        if control_gene_keys(probe, de, design):
+            return
 
 
 def validate_inputs(config: dict, content: bool = True) -> pd.DataFrame:
@@ -111,7 +137,9 @@ def refusal(err: InputError) -> str:
     head = "myoclamp refused the inputs; no job was run."
     if len(found) == 1:
         return f"{head}\n\n{found[0]}\n"
-    body = "\n".join(f"{i}. " + str(e).replace("\n", "\n   ") for i, e in enumerate(found, start=1))
+    body = "\n\n".join(
+        f"{i}. " + str(e).replace("\n  fix:", "\n   fix:") for i, e in enumerate(found, start=1)
+    )
     return f"{head} {len(found)} problems:\n\n{body}\n"
 
 
