@@ -149,8 +149,13 @@ def _check_within_participant(df: pd.DataFrame, role: str, path: str, what: str)
             f"participant {p!r}, column {role!r}",
             f"{what} varies within a participant ({', '.join(map(str, vals))}); "
             f"{len(bad)} participant(s) affected: {preview(bad)}",
-            f"give each participant one {role}; if ids were numbered within each {role}, "
-            "make participant ids unique across the trial",
+            f"give each participant one {role}"
+            + (
+                "; if ids were numbered within each arm, make participant ids unique across "
+                "the trial"
+                if role == "arm"
+                else ""
+            ),
         )
 
 
