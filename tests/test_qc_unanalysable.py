@@ -60,11 +60,8 @@ def test_the_qc_table_and_the_report_show_the_reason(qc, tmp_path):
     assert EMPTY in html and "failed library" in html and REASON in html
 
 
-def test_qc_figures_are_drawn(qc, tmp_path):
+def test_the_distance_heatmap_and_the_qc_object_are_written(qc, tmp_path):
     _, _, out = qc
-    plots.plot_pca(out, "arm", tmp_path / "pca.png")
     plots.plot_distance_heatmap(out, tmp_path / "distances.png")  # the 31 analysed samples
-    plots.plot_metrics(out, tmp_path / "metrics.png")
     out.write_h5ad(tmp_path / "qc.h5ad")
-    for name in ("pca", "distances", "metrics"):
-        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    assert (tmp_path / "distances.png").stat().st_size > 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from pathlib import Path
@@ -59,7 +60,13 @@ def _strip(gene: str) -> str:
 
 
 def load_gene_map(path: Path = GENE_MAP) -> pd.DataFrame | None:
-    """The bundled Ensembl/symbol/chromosome map (from org.Hs.eg.db), or None if absent."""
+    """The bundled Ensembl/symbol/chromosome map (from org.Hs.eg.db), or None if absent (read
+    once per process: the startup check and annotation share it; do not modify it)."""
+    return _read_gene_map(Path(path))
+
+
+@functools.cache
+def _read_gene_map(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     return pd.read_csv(path, sep="\t", dtype=str).fillna("")
