@@ -446,6 +446,18 @@ def test_settings_that_name_what_the_inputs_lack(run):
     assert len(run.check()) == 32
 
 
+def test_a_featurecounts_table_is_checked_even_when_the_sheet_fails(tmp_path):
+    run = Run(tmp_path / "fc", "featurecounts")
+    run.edit("samples.tsv", lambda df: replace_cell(df, 0, "arm", "anakinra"))
+    path = run.counts
+    lines = path.read_text().splitlines()
+    cells = lines[5].split("\t")
+    cells[-1] = "-7"
+    lines[5] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    run.refused("2 problems", "the arm varies within a participant", "negative count(s), first -7")
+
+
 def test_problems_of_several_files_come_in_one_message(run):
     run.edit("clinical.csv", lambda df: df.replace({"visit": {"week13": "Week 13"}}))
     counts = run.count_matrix()

@@ -50,9 +50,9 @@ ORDERED_ROLES = {
 }
 
 
-def bam_map(config: dict, samples: pd.DataFrame) -> dict[str, str] | None:
+def bam_map(config: dict, samples: pd.DataFrame | None) -> dict[str, str] | None:
     """BAM path (and its file name) -> sample id, from the sheet's BAM column if configured."""
-    if "bam" not in samples:
+    if samples is None or "bam" not in samples:
         return None
     pairs = samples["bam"].dropna()
     out = {path: sample for sample, path in pairs.items()}
@@ -60,7 +60,7 @@ def bam_map(config: dict, samples: pd.DataFrame) -> dict[str, str] | None:
     return out
 
 
-def counted_samples(config: dict, samples: pd.DataFrame) -> list[str]:
+def counted_samples(config: dict, samples: pd.DataFrame | None) -> list[str]:
     """Sample ids of the count table's columns, from its header only."""
     fmt = config["inputs"]["format"]
     cols = header_columns(config["inputs"]["counts"], fmt)
