@@ -157,6 +157,22 @@ def test_spreadsheet_dates_the_gene_map_restores_are_named_and_used(run):
     assert adata.var.loc["SEPTIN7", "gene_id"].startswith("ENSG")
 
 
+def test_spreadsheet_dates_in_nfcore_gene_names_are_restored_or_left_empty(tmp_path):
+    run = Run(tmp_path / "nf", "nfcore")
+    path = run.counts
+    table = pd.read_csv(path, sep="\t")
+    table.loc[40, "gene_name"] = "7-Sep"
+    table.loc[41, "gene_name"] = "1-Mar"
+    table.to_csv(path, sep="\t", index=False)
+    run.check()
+    notes = run.notes()
+    assert any("gene_name '7-Sep' is a name a spreadsheet turned into a date: read as SEPTIN7" in n
+               for n in notes)  # fmt: skip
+    assert any("gene_name(s) '1-Mar' look like spreadsheet dates" in n for n in notes)
+    var = build_anndata(load_config(run.cfg_path)).var
+    assert var["symbol"].iloc[40] == "SEPTIN7" and var["symbol"].iloc[41] == ""
+
+
 def test_a_column_in_both_tables_that_agrees_is_used_once(run):
     clinical = run.table("clinical.csv")
     age = clinical.drop_duplicates("participant").set_index("participant")["age"]

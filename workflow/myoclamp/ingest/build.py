@@ -18,7 +18,7 @@ from scipy import sparse
 from myoclamp.errors import Problems
 from myoclamp.ingest import joins
 from myoclamp.ingest.counts import CountTable, header_columns, read_counts, sample_from_bam
-from myoclamp.ingest.dates import restore_gene_keys
+from myoclamp.ingest.dates import restore_gene_keys, restore_symbols
 from myoclamp.ingest.genes import (
     annotate,
     id_mixture,
@@ -181,13 +181,16 @@ def read_checked_counts(
         table.counts.index,
         [],
     )
+    genes = table.genes
+    if "symbol" in genes:
+        symbols, more = restore_symbols(genes["symbol"], table.path)
+        genes = genes.assign(symbol=symbols.to_numpy())
+        notes = [*notes, *more]
     configured = inputs.get("gene_ids", "auto")
     kind = id_type(keys, configured)
     notes += problems.run(id_mixture, keys, kind, configured, table.path) or []
     duplicates = inputs.get("duplicate_genes", "error")
-    annotated = problems.run(
-        annotate, keys, table.genes, kind, load_gene_map(), table.path, duplicates
-    )
+    annotated = problems.run(annotate, keys, genes, kind, load_gene_map(), table.path, duplicates)
     if cells_ok:
         problems.run(check_libraries, table.counts.sum(axis=0), excluded, table.path)
     problems.raise_any()

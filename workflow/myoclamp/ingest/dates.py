@@ -169,3 +169,25 @@ def restore_gene_keys(keys: pd.Index, path: str | Path | None = None) -> tuple[p
     if found.restored:
         keys = pd.Index([found.restored.get(str(k), k) for k in keys], name=keys.name)
     return keys, notes
+
+
+def restore_symbols(
+    symbols: pd.Series, path: str | Path | None = None
+) -> tuple[pd.Series, list[str]]:
+    """A symbol column beside gene ids (nf-core's gene_name): dates restored where the map names
+    one gene, else left empty; a note for each (the gene ids identify the genes either way)."""
+    found = date_genes(pd.Index(symbols[symbols != ""]))
+    if not (found.restored or found.ambiguous or found.unknown):
+        return symbols, []
+    fixed = symbols.map(lambda s: found.restored.get(s, "" if is_date(s) else s))
+    notes = [
+        f"{path}: gene_name {d!r} is a name a spreadsheet turned into a date: read as {s}"
+        for d, s in found.restored.items()
+    ]
+    unclear = [*found.ambiguous, *found.unknown]
+    if unclear:
+        notes.append(
+            f"{path}: gene_name(s) {preview(unclear)} look like spreadsheet dates naming no "
+            "single gene: left without a symbol (the gene ids are kept)"
+        )
+    return fixed, notes

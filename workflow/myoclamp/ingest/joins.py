@@ -47,11 +47,11 @@ def check_labels(
 ) -> None:
     """Every ``key`` label (participant or visit) of the clinical table occurs in the sheet."""
     known = sorted(set(samples[key].dropna().astype(str)))
-    labels = clinical[key].astype(str)
+    labels = clinical[key].dropna().astype(str)  # a missing label is the schema check's
     unknown = sorted(set(labels) - set(known))
     if not unknown:
         return
-    rows = clinical.index[labels.isin(unknown)]
+    rows = labels.index[labels.isin(unknown)]
     alike = look_alikes(unknown, known)
     hint = f" (the sheet writes {', '.join(alike[:5])})" if alike else ""
     what = "participant" if key == "participant" else key
