@@ -191,11 +191,14 @@ def test_control_genes_absent_from_the_counts_are_a_config_error(stressed):
     de = de_settings({"de": {"unwanted": {"factors": 1}}})
     assert "FOSB" in de["unwanted"]["genes"]  # the default list is kept when only factors is set
     with pytest.raises(InputError, match=r"config\.yaml.*de\.unwanted\.genes.*none of the control"):
-        control_gene_keys(adata, de, "insulin")
-    assert control_gene_keys(adata, {**de, "unwanted": {**de["unwanted"], "factors": 0}}, "x") == []
+        control_gene_keys(adata.var, de, "insulin")
+    assert (
+        control_gene_keys(adata.var, {**de, "unwanted": {**de["unwanted"], "factors": 0}}, "x")
+        == []
+    )
     only = {**de, "unwanted": {"factors": 1, "genes": ["G00003", "G00001"], "designs": ["insulin"]}}
-    assert control_gene_keys(adata, only, "insulin") == ["G00001", "G00003"]
-    assert control_gene_keys(adata, only, "treatment") == []
+    assert control_gene_keys(adata.var, only, "insulin") == ["G00001", "G00003"]
+    assert control_gene_keys(adata.var, only, "treatment") == []
 
 
 def test_a_design_whose_control_genes_fail_the_filter_is_fitted_without_factor(stressed):

@@ -138,7 +138,7 @@ def test_missing_mito_flag_is_a_clear_error():
 
 
 def test_settings_reject_unknown_keys():
-    with pytest.raises(ValueError, match="config: qc.*n_top"):
+    with pytest.raises(ValueError, match="config: key qc.*n_top"):
         QCSettings.from_config({"qc": {"n_top": 3}})
     s = QCSettings.from_config({"qc": {"slow_genes": ["MYH7"]}, "seed": 3})
     assert s.slow_genes == ("MYH7",) and s.seed == 3

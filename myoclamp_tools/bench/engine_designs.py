@@ -159,7 +159,7 @@ def workflow_designs(adata: ad.AnnData, config: dict, cohort: str) -> list[Bench
         design = build_design(adata.obs, name, config)
         samples = design.matrix.index if design.matrix is not None else adata.obs_names[:0]
         counts = counts_frame(adata, samples)
-        control = control_gene_keys(adata, settings, name)
+        control = control_gene_keys(adata.var, settings, name)
         out.append(bench_design(f"{cohort}_{name}", cohort, design, counts, settings, control))
     return out
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from myoclamp.errors import InputError
+from myoclamp.errors import InputError, InputErrors
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 #: key of a rule's settings that lists the sections it was given
@@ -48,21 +48,35 @@ def _validator_class():
     return validators.extend(Draft202012Validator, {"properties": set_defaults})
 
 
-def _fill(instance: Any, subschema: dict, where: str) -> Any:
-    from jsonschema import ValidationError
-
-    try:
-        _validator_class()(subschema).validate(instance)
-    except ValidationError as err:
+def problems(
+    instance: Any, subschema: dict | None = None, where: str = "", file: str = "config"
+) -> list[InputError]:
+    """Every place where ``instance`` breaks ``subschema`` (the whole schema by default), each
+    with its key path and the key's description as the fix; defaults are filled in on the way."""
+    errors = []
+    for err in _validator_class()(subschema or schema()).iter_errors(instance):
         path = where + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
         )
-        path = path.lstrip(".")
         described = err.schema.get("description") if isinstance(err.schema, dict) else None
         fix = "workflow/schemas/config.schema.yaml gives every key's type, values and default"
-        raise InputError(
-            "config", path or "top level", err.message, f"{described} ({fix})" if described else fix
-        ) from None
+        errors.append(
+            InputError(
+                file,
+                f"key {path.lstrip('.') or '(top level)'}",
+                err.message,
+                f"{described} ({fix})" if described else fix,
+            )
+        )
+    return errors
+
+
+def _fill(instance: Any, subschema: dict, where: str) -> Any:
+    found = problems(instance, subschema, where)
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise InputErrors(found)
     return instance
 
 

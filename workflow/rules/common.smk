@@ -5,8 +5,6 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 # The package of the rule scripts lives in workflow/; it goes on the path of this process and of every
 # job's interpreter (a conda env or a cluster node may not have the project installed).
 PACKAGE_DIR = str(Path(workflow.basedir) / "workflow")
@@ -21,14 +19,14 @@ os.environ.update(
 )
 
 from myoclamp.config import settings as _settings
-from myoclamp.ingest.build import check_inputs
+from myoclamp.ingest.validate import startup_check
 from myoclamp.provenance import run_command
 from myoclamp.resources import cohort_resources
 
-validate(config, "../schemas/config.schema.yaml")
-
-# Sheets, clinical table and the count table's header are checked here, before any rule runs.
-SAMPLES = check_inputs(config)
+# Config (defaults filled in from its schema), sheets, clinical table and the count table (its
+# content in the main process) are checked here, before any job: a bad input prints one message
+# and exits (myoclamp.ingest.validate).
+SAMPLES = startup_check(config, workflow)
 # mem_mb and runtime (minutes) of every rule: the benchmark's measurements at this cohort's size
 # plus a margin (myoclamp.resources, workflow/resources.tsv; docs/running.md).
 RESOURCES = cohort_resources(len(SAMPLES), config["de"]["engine"])

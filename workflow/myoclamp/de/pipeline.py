@@ -31,7 +31,7 @@ def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1
     built = build_design(adata.obs, design, config)
     samples = built.matrix.index if built.matrix is not None else adata.obs_names[:0]
     counts = counts_frame(adata, samples)
-    control = control_gene_keys(adata, de, design)
+    control = control_gene_keys(adata.var, de, design)
     fit = fit_design(built, counts, settings=de, n_cpus=n_cpus, control=control)
     if fit.dds is not None:
         fit.dds.var["symbol"] = adata.var["symbol"].reindex(fit.dds.var_names).astype(str)

@@ -108,8 +108,12 @@ def plot_variance_explained(table: pd.DataFrame, png: str | Path) -> None:
 
 
 def plot_distance_heatmap(adata: ad.AnnData, png: str | Path) -> None:
-    """Euclidean VST distances between samples, ordered by average-linkage clustering."""
+    """Euclidean VST distances between samples, ordered by average-linkage clustering (samples
+    not analysed, with NA distances, are left out)."""
     d = np.asarray(adata.obsp["vst_distance"])
+    shown = np.isfinite(np.diagonal(d))
+    if not shown.all():
+        adata, d = adata[shown], d[np.ix_(shown, shown)]
     n = d.shape[0]
     order = leaves_list(linkage(squareform(d, checks=False), "average")) if n > 2 else np.arange(n)
     size = min(16, 3 + n * 0.06)
