@@ -486,8 +486,9 @@ def test_problems_of_several_files_come_in_one_message(run):
 @pytest.mark.parametrize(
     ("name", "content", "problem", "fix"),
     [
-        ("counts.csv", gzip.compress(b"gene,S1\n", mtime=0), "the file is gz-compressed but its name does "
-         "not end in .gz", "rename it to counts.csv.gz"),
+        ("counts.csv", gzip.compress(b"gene,S1\n", mtime=0),
+         "the file is gz-compressed but its name does not end in .gz",
+         "rename it to counts.csv.gz"),
         ("counts.csv.gz", b"gene,S1\nA,1\n", "the name ends in .gz but the file is not",
          "compress it"),
         ("counts.csv", b"PK\x03\x04rest", "this is a spreadsheet workbook (xlsx/zip)",
