@@ -3,9 +3,8 @@
 One JSON document embedded in the report (``<script type="application/json">``), read by
 ``report.js``. Numbers travel as base64 typed arrays (:mod:`myoclamp.report.encode`):
 
-- per contrast and gene: ``baseMean``, ``log2FoldChange`` and -log10 of ``pvalue`` / ``padj`` as
-  float32 (the tables' six significant digits survive), ``lfcSE`` and the shrunk log2FC as
-  float16, and one byte of flags (:data:`FLAGS`); the 95 % CI is ``log2FoldChange +/- q * lfcSE``
+- per contrast and gene: ``baseMean``, ``log2FoldChange`` and -log10 of ``pvalue`` / ``padj``
+  as float32 (the digits shown equal the tables'), ``lfcSE`` and the shrunk log2FC as float16, and one byte of flags (:data:`FLAGS`); the 95 % CI is ``log2FoldChange +/- q * lfcSE``
   with the contrast's own ``q`` (the tables' CI quantile, constant within a contrast);
 - per association with the M-value (``results/clinical/genes.tsv``, ``change_genes.tsv``):
   estimate, -log10 p and padj as float32, CI bounds as float16;
@@ -173,7 +172,7 @@ def _joined(values: pd.Series) -> str:
 
 
 def names_block(var: pd.DataFrame, keys: pd.Index) -> dict:
-    """Symbols, keys (only where not the symbol) and Ensembl ids of ``keys``.
+    """Symbols, keys (only where neither the symbol nor the Ensembl id) and Ensembl ids.
 
     Text columns are tab-joined strings; Ensembl ids, when all are ``ENSG`` + 11 digits (or
     empty), travel as the int32 of their digits (0 = none).
@@ -182,7 +181,8 @@ def names_block(var: pd.DataFrame, keys: pd.Index) -> dict:
     sym = sym.astype(str).where(sym.notna(), "")
     ens = var.loc[keys, "gene_id"] if "gene_id" in var else pd.Series("", index=keys)
     ens = ens.astype(str).where(ens.notna() & ~ens.astype(str).isin(["nan", "None"]), "")
-    key = pd.Series(keys.astype(str), index=keys).where(keys != sym.to_numpy(), "")
+    key = pd.Series(keys.astype(str), index=keys)
+    key = key.where((key != sym) & (key != ens), "")
     out = {"symbol": _joined(sym), "key": _joined(key)}
     if ens.str.fullmatch(r"(ENSG\d{11})?").all():
         digits = pd.to_numeric(ens.str.slice(4), errors="coerce").fillna(0).astype(np.int64)

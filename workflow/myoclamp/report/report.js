@@ -175,6 +175,7 @@
     raw.contrasts.forEach(function (c, k) { D.contrastIndex[c.name] = k; });
     return D;
   }
+  function geneName(i) { var d = data(); return d.symbol[i] || d.key[i] || d.ensembl[i]; }
   function contrast(k) {
     var d = data(), c = d.contrasts[k];
     if (!c._decoded) {
@@ -276,7 +277,7 @@
         var extra = [d.key[i], d.ensembl[i]].filter(Boolean).join(" · ");
         var note = i < d.n_tested ? "" : " (not tested)";
         return '<li role="option" data-i="' + i + '"' + (k === 0 ? ' class="active"' : "") + ">" +
-          esc(d.symbol[i] || d.key[i]) + "<span>" + esc(extra + note) + "</span></li>";
+          esc(geneName(i)) + "<span>" + esc(extra + note) + "</span></li>";
       }).join("");
       if (box.value.trim() && !current.length) list.innerHTML = '<li class="none">no gene matches</li>';
     }
@@ -427,7 +428,7 @@
     var ys = y.filter(isFinite), lo = Math.min.apply(null, ys), hi = Math.max.apply(null, ys);
     var pad = (hi - lo) * 0.06 || 0.5; lo -= pad; hi += pad;
     var svgEl = el("svg", { "class": "traj", viewBox: "0 0 " + W + " " + h, width: W, height: h, role: "img",
-      "aria-label": "expression of " + d.symbol[i] + " by participant, arm, visit and clamp state" });
+      "aria-label": "expression of " + geneName(i) + " by participant, arm, visit and clamp state" });
     function sy(v) { return top + (hi - v) / (hi - lo) * (h - top - bottom); }
     niceTicks(lo, hi, 5).forEach(function (t) {
       arms.forEach(function (_, a) {
@@ -494,7 +495,7 @@
     function sx(v) { return left + (v - xlo) / (xhi - xlo) * (W - left - right); }
     function sy(v) { return top + (yhi - v) / (yhi - ylo) * (h - top - bottom); }
     var svgEl = el("svg", { "class": "mscatter", viewBox: "0 0 " + W + " " + h, width: W, height: h, role: "img",
-      "aria-label": "expression of " + d.symbol[i] + " against M-value at baseline" });
+      "aria-label": "expression of " + geneName(i) + " against M-value at baseline" });
     svgEl.appendChild(el("text", { x: (left + W - right) / 2, y: 13, "text-anchor": "middle", "font-size": 11, "font-weight": 600 }, "vs M-value (" + lv.visit[vb] + (cb >= 0 ? ", " + lv.clamp[cb] : "") + ")"));
     niceTicks(ylo, yhi, 5).forEach(function (t) {
       svgEl.appendChild(el("line", { x1: left, x2: W - right, y1: sy(t), y2: sy(t), stroke: "#eef1f4" }));
@@ -519,7 +520,7 @@
     var d = data(), view = $("#gene-view");
     if (!view || i === undefined || i < 0) return;
     SELECTED = i;
-    var name = d.symbol[i] || d.key[i];
+    var name = geneName(i);
     var ids = [d.key[i], d.ensembl[i]].filter(Boolean).join(" \u00b7 ");
     var head = '<div class="gene-head"><h3 id="gene-name">' + esc(name) + '</h3><span class="ids">' + esc(ids) + "</span>" +
       (d.goiSet.has(i) ? '<span class="tag">gene of interest</span>' : "") + "</div>";
@@ -658,14 +659,14 @@
       if (p === undefined) return;
       var x = self.sx(self.xs[p], g), y = self.sy(self.ys[p], g);
       ctx.beginPath(); ctx.arc(x, y, 3.5, 0, 6.2832); ctx.stroke();
-      if (self.sig[p]) ctx.fillText(d.symbol[gi], x + 4, y - 3);
+      if (self.sig[p]) ctx.fillText(geneName(gi), x + 4, y - 3);
     });
     if (SELECTED >= 0 && pos.has(SELECTED)) {
       var p = pos.get(SELECTED), x = this.sx(this.xs[p], g), y = this.sy(this.ys[p], g);
       ctx.strokeStyle = SEL; ctx.lineWidth = 2.2;
       ctx.beginPath(); ctx.arc(x, y, 6, 0, 6.2832); ctx.stroke();
       ctx.font = "bold 11px system-ui, sans-serif"; ctx.fillStyle = SEL;
-      ctx.fillText(d.symbol[SELECTED], x + 8, y + 4);
+      ctx.fillText(geneName(SELECTED), x + 8, y + 4);
     }
     ctx.font = "10px system-ui, sans-serif"; ctx.fillStyle = RED; ctx.textAlign = "right";
     ctx.fillText("padj < " + this.alpha + ": " + this.nsig.toLocaleString("en-US"), g.w - g.rt - 4, g.t + 12);
@@ -700,8 +701,8 @@
     var i = this.nearest(ev);
     if (i < 0) { hideTip(); this.canvas.removeAttribute("data-hover"); return; }
     var d = data(), x = contrast(this.k);
-    this.canvas.setAttribute("data-hover", d.symbol[i]);
-    showTip("<b>" + esc(d.symbol[i]) + "</b> " + esc(d.key[i] || "") + "<br>log2FC " + fnum(x.lfc[i], 3) +
+    this.canvas.setAttribute("data-hover", geneName(i));
+    showTip("<b>" + esc(geneName(i)) + "</b> " + esc(d.key[i] || "") + "<br>log2FC " + fnum(x.lfc[i], 3) +
       " \u00b7 p " + fp(pFromMlog(x.mlp[i])) + " \u00b7 padj " + fp(pFromMlog(x.mlpadj[i])) +
       "<br>baseMean " + fmean(x.baseMean[i]) + " \u00b7 click to open", ev.clientX, ev.clientY);
   };
