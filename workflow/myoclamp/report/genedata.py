@@ -4,8 +4,9 @@ One JSON document embedded in the report (``<script type="application/json">``),
 ``report.js``. Numbers travel as base64 typed arrays (:mod:`myoclamp.report.encode`):
 
 - per contrast and gene: ``baseMean``, ``log2FoldChange`` and -log10 of ``pvalue`` / ``padj``
-  as float32 (the digits shown equal the tables'), ``lfcSE`` and the shrunk log2FC as float16, and one byte of flags (:data:`FLAGS`); the 95 % CI is ``log2FoldChange +/- q * lfcSE``
-  with the contrast's own ``q`` (the tables' CI quantile, constant within a contrast);
+  as float32 (the digits shown equal the tables'), ``lfcSE`` and the shrunk log2FC as float16,
+  and one byte of flags (:data:`FLAGS`); the 95 % CI is ``log2FoldChange +/- q * lfcSE`` with
+  the contrast's own ``q`` (the tables' CI quantile, constant within a contrast);
 - per association with the M-value (``results/clinical/genes.tsv``, ``change_genes.tsv``):
   estimate, -log10 p and padj as float32, CI bounds as float16;
 - per gene and analysed sample: log2(normalised count + 1) quantised to one byte per gene.
