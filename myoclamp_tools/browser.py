@@ -234,3 +234,29 @@ def print_pdf(html: str | Path, pdf: str | Path, screenshot: str | Path | None =
         browser.close()
     data = Path(pdf).read_bytes()
     return len(re.findall(rb"/Type\s*/Page(?!s)", data))
+
+
+def measure(report: str | Path, runs: int = 5, shots: Path | None = None) -> dict:
+    """The report's size and its load times in fresh headless Chromium: first paint and the
+    load event, each over ``runs`` loads (median and range), plus the size of each part."""
+    import statistics
+
+    page = Path(report).read_text(encoding="utf-8")
+    data = re.search(r'<script type="application/json" id="gene-data">(.*?)</script>', page, re.S)
+    images = sum(len(m) for m in re.findall(r"data:image/png;base64,[^\"']+", page))
+    times = load_times(report, runs)
+    paint = [t[0] for t in times]
+    load = [t[1] for t in times]
+    return {
+        "report": str(report),
+        "bytes": Path(report).stat().st_size,
+        "gene_data_bytes": len(data.group(1)) if data else 0,
+        "image_bytes": images,
+        "first_paint_ms": {
+            "median": statistics.median(paint),
+            "min": min(paint),
+            "max": max(paint),
+        },  # fmt: skip
+        "load_ms": {"median": statistics.median(load), "min": min(load), "max": max(load)},
+        "runs": runs,
+    }

@@ -11,8 +11,8 @@ One JSON document embedded in the report (``<script type="application/json">``),
   estimate, -log10 p and padj as float32, CI bounds as float16;
 - per gene and analysed sample: log2(normalised count + 1) quantised to one byte per gene.
 
-Size: about ``genes x (19 x contrasts + 16 x associations + samples + 8)`` bytes before base64
-(x 4/3), plus the gene names.
+Size: at most ``genes x (21 x contrasts + 16 x associations + samples + 8)`` bytes before base64
+(x 4/3; contrasts of one fit send their shared baseMean once), plus the gene names.
 """
 
 from __future__ import annotations
