@@ -96,7 +96,7 @@ def write_run(root: Path) -> Path:
     change.to_csv(res / "clinical/change_genes.tsv", sep="\t", index=False)
     sets.assign(n=25).to_csv(res / "clinical/change_sets.tsv", sep="\t", index=False)
     (res / "clinical/meta/genes.json").write_text(json.dumps({"covariates": ["age", "sex"]}))
-    pd.DataFrame(
+    endpoints = pd.DataFrame(
         {
             "variable": ["hba1c", "m_value", "crp"],
             "arm_reference": "placebo",
@@ -107,7 +107,13 @@ def write_run(root: Path) -> Path:
             "ci_high": [-0.035, 0.36, -0.58],
             "pvalue": [0.034, 0.94, 0.0039],
         }
-    ).to_csv(res / "clinical/endpoints.tsv", sep="\t", index=False)
+    )
+    for visit in ("baseline", "followup"):
+        for arm in ("reference", "test"):
+            endpoints[f"n_{visit}_{arm}"] = 6
+            endpoints[f"mean_{visit}_{arm}"] = 1.0
+            endpoints[f"sd_{visit}_{arm}"] = 0.5
+    endpoints.to_csv(res / "clinical/endpoints.tsv", sep="\t", index=False)
     samples = pd.DataFrame(
         {
             "sample": [f"S{i}" for i in range(12)],
