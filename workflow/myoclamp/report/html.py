@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 PAGE_ROWS = 15  # rows per page of a paginated table (report.js and report.css agree)
+PRINT_ALL_ROWS = 40  # paginated tables up to this many rows print whole; longer ones their page
 
 
 def compact_png(data: bytes) -> bytes:
@@ -71,6 +72,7 @@ def table(
 
     Tables longer than :data:`PAGE_ROWS` rows are paginated (``paged=None``): the rest of the
     rows are hidden by CSS until the script adds page buttons, so they stay collapsed without it.
+    Paginated tables of up to :data:`PRINT_ALL_ROWS` rows print whole.
     """
     shown = df if max_rows is None else df.head(max_rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
@@ -93,6 +95,8 @@ def table(
     if paged is None:
         paged = len(shown) > PAGE_ROWS
     cls = "sortable paged" if paged else "sortable"
+    if paged and len(shown) <= PRINT_ALL_ROWS:
+        cls += " printall"
     return (
         f'{search}<div class="tablewrap"><table class="{cls}" id="{table_id}">{cap}'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{note}"
