@@ -16,9 +16,9 @@ from conftest import ROOT
 from scipy import sparse
 from test_workflow_ingest import run_workflow
 
-SECTIONS = ["Cohort and design", "Quality control", "The insulin response", "The treatment effect",
-            "Pathway enrichment", "Clinical endpoints", "Expression vs insulin sensitivity",
-            "Methods"]  # fmt: skip
+SECTIONS = ["At a glance", "Gene explorer", "Cohort and design", "Quality control",
+            "The insulin response", "The treatment effect", "Pathway enrichment",
+            "Clinical endpoints", "Expression vs insulin sensitivity", "Methods"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,17 @@ def test_report_html_is_self_contained_and_filled_from_the_run(run):
     summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
     row = summary.set_index("contrast").loc["treatment"]
     assert f"of {int(row['genes_tested']):,} genes tested, {int(row['sig_fdr05']):,} had" in page
+
+
+def test_report_first_screen_equals_the_tables(run):
+    """Every number of the first screen, read back from the HTML, equals the value recomputed
+    from the run's TSVs by code independent of the report's (myoclamp_tools.report_check)."""
+    from myoclamp_tools.report_check import check
+
+    root, _ = run
+    n, bad = check(root)
+    assert bad == []
+    assert n >= 40
 
 
 def test_snakemake_report_zip(run):
