@@ -40,12 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from myoclamp_tools.bench.collect import collect_benchmarks, per_rule  # noqa: E402
 from myoclamp_tools.bench.measure import machine, run_measured  # noqa: E402
 from myoclamp_tools.bench.rdeseq2 import time_r_on_fits  # noqa: E402
-from myoclamp_tools.bench.report import (  # noqa: E402
-    cell,
-    markdown_table,
-    seconds_or_budget,
-    write_section,
-)
+from myoclamp_tools.bench.report import cell, markdown_table, seconds_or_budget, write_section  # noqa: E402
 from myoclamp_tools.bench.resample import read_cohort, resample_folder  # noqa: E402
 
 SNAKEMAKE = ROOT / ".venv" / "bin" / "snakemake"

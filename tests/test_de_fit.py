@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from myoclamp.de.contrasts import RESULT_COLUMNS, Z95, contrast_results
-from myoclamp.de.designs import build_design
+from myoclamp.de.design import build_design
 from myoclamp.de.fit import expression_filter, fit_design, load_fit, save_fit
 from myoclamp.de.pipeline import fit_from_adata
 from myoclamp.de.settings import de_settings
+from myoclamp.de.stats import RESULT_COLUMNS, Z95, contrast_results
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 
