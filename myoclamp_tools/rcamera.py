@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from myoclamp.de.designs import Design
+from myoclamp.de.design import Design
 from myoclamp.enrichment.camera import camera
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.enrichment.logexpr import LogExpression, log_expression
@@ -175,8 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     import tempfile
     import warnings
 
-    from myoclamp.de.designs import build_design
-    from myoclamp.de.fit import counts_frame
+    from myoclamp.adata import counts_frame
+    from myoclamp.de.design import build_design
     from myoclamp.enrichment.genesets import collection_paths, load_collections
     from myoclamp_tools.demo import generate
     from myoclamp_tools.nulls import permute_arms

@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from myoclamp.adata import counts_frame
 from myoclamp.clinical.association import default_min_samples
 from myoclamp.clinical.samples import build_covariates
-from myoclamp.de.designs import build_design
-from myoclamp.de.fit import counts_frame
+from myoclamp.config import section
+from myoclamp.de.design import build_design
 from myoclamp.enrichment.camera import camera
 from myoclamp.enrichment.genesets import GeneSets, ranking_table
 from myoclamp.enrichment.logexpr import log_expression
 from myoclamp.enrichment.permutation import ASSOCIATION
-from myoclamp.enrichment.pipeline import DEFAULTS as ENRICHMENT_DEFAULTS
 from myoclamp.enrichment.pipeline import gsea_table
 from myoclamp.enrichment.setindex import collection_index
 from myoclamp.enrichment.settests import association_design, association_set_tests, set_tests
@@ -93,7 +93,7 @@ def other_camera_rows(counts, design, contrast, sets, symbols, meta, min_samples
 
 def prerank_rows(de: pd.DataFrame, sets: GeneSets, seed: int, permutations: int) -> list[dict]:
     """Today's GSEA prerank (gene-set permutation) of a DE table, summarised."""
-    cfg = {**ENRICHMENT_DEFAULTS, "permutations": permutations, "seed": seed}
+    cfg = {**section(None, "enrichment"), "permutations": permutations, "seed": seed}
     gsea = gsea_table(ranking_table(de), sets, cfg)
     return summarise(gsea, "prerank", "pvalue", "FDR")
 

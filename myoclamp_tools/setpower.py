@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from myoclamp.adata import counts_frame
 from myoclamp.clinical.samples import baseline_samples
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.designs import build_design
-from myoclamp.de.fit import counts_frame
+from myoclamp.de.design import build_design
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.enrichment.settests import association_set_tests, set_tests
 from myoclamp_tools.demo.effects import TREATMENT_GENES

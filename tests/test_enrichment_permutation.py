@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from myoclamp.clinical.samples import build_covariates
-from myoclamp.de.designs import build_design
+from myoclamp.de.design import build_design
 from myoclamp.enrichment.camera import camera, competitive_t
 from myoclamp.enrichment.linear import contrast_model, gene_stats
 from myoclamp.enrichment.permutation import permutation_scheme, permutation_test

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import run_on_purpose
 
-from myoclamp.de.designs import build_design
-from myoclamp.de.fit import counts_frame
+from myoclamp.adata import counts_frame
+from myoclamp.de.design import build_design
 from myoclamp.enrichment.genesets import collection_paths, load_collections
 from myoclamp_tools.demo import generate
 from myoclamp_tools.nulls import permute_arms

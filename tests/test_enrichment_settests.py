@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from myoclamp.adata import counts_frame
 from myoclamp.clinical.samples import build_covariates
-from myoclamp.de.designs import build_design
-from myoclamp.de.fit import counts_frame
+from myoclamp.de.design import build_design
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.enrichment.logexpr import (
     gene_keys,

@@ -15,7 +15,7 @@ import time
 import warnings
 from pathlib import Path
 
-from myoclamp.de.designs import contrast_designs
+from myoclamp.de.specs import contrast_designs
 from myoclamp.enrichment.genesets import collection_paths, load_collections
 from myoclamp_tools.setpower import (
     CONFIG,

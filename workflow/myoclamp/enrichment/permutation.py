@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from myoclamp.de.designs import Design
+from myoclamp.de.design import Design
 from myoclamp.de.unwanted import PREFIX as UNWANTED_PREFIX
 from myoclamp.enrichment.camera import bh_within, competitive_t
 from myoclamp.enrichment.linear import ContrastModel, contrast_model, moderated_z

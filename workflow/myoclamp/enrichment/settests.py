@@ -1,6 +1,6 @@
 """Gene-set tests of one contrast or of the M-value association: camera + permutation, one table.
 
-:func:`set_tests` takes the raw counts, a built design (``myoclamp.de.designs.build_design``, or
+:func:`set_tests` takes the raw counts, a built design (``myoclamp.de.design.build_design``, or
 the fitted design with its unwanted-variation columns) and a contrast name;
 :func:`association_set_tests` takes the baseline basal samples, their M-values and covariates
 (``myoclamp.clinical.samples.baseline_samples``). Both filter genes as the corresponding
@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from myoclamp.clinical.association import M_COLUMN, default_min_samples, design_matrix
 from myoclamp.clinical.samples import Covariates
-from myoclamp.de.designs import Design
+from myoclamp.de.design import Design
 from myoclamp.enrichment.camera import camera_sets
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.enrichment.linear import contrast_model, gene_stats
