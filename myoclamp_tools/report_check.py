@@ -47,15 +47,24 @@ def _goi(t: pd.DataFrame, goi: list[str]) -> tuple[int, float, str]:
     return len(rows), float(b.max()), str(rows["symbol"].iloc[int(np.argmax(b))])
 
 
-def _sets(t: pd.DataFrame | None, prefix: str, exp: dict) -> None:
-    if t is None or t.empty:
+def _enriched(t: pd.DataFrame) -> pd.Series:
+    return t["enriched"].astype(str).str.lower().isin(["true", "1", "yes"])
+
+
+def _name(r: pd.Series) -> str:
+    return r["description"] if str(r["set"]).startswith("GO:") else r["set"]
+
+
+def _sets(t: pd.DataFrame | None, prefix: str, exp: dict, top: int = 2) -> None:
+    """Set-test counts (the ``enriched`` call; prerank's FDR is never a call) and the strongest
+    enriched sets (smallest camera p)."""
+    if t is None or t.empty or "enriched" not in t:
         return
-    if "enriched" in t:
-        called = t["enriched"].astype(str).str.lower().isin(["true", "1", "yes"])
-        exp[f"{prefix}.sets_tested"], exp[f"{prefix}.sets_called"] = len(t), int(called.sum())
-        return
-    exp[f"{prefix}.sets_tested"] = int(t["FDR"].notna().sum())
-    exp[f"{prefix}.sets_called"] = int((t["FDR"] < 0.05).sum())
+    called = t[_enriched(t)]
+    exp[f"{prefix}.sets_tested"], exp[f"{prefix}.sets_called"] = len(t), len(called)
+    best = called.sort_values(["camera_pvalue", "set"], kind="mergesort").head(top)
+    for i, (_, r) in enumerate(best.iterrows(), start=1):
+        exp[f"{prefix}.top_set{i}"], exp[f"{prefix}.top_set{i}_fdr"] = _name(r), r["camera_FDR"]
 
 
 def expected_facts(run: str | Path) -> dict[str, object]:
@@ -97,13 +106,7 @@ def expected_facts(run: str | Path) -> dict[str, object]:
             if len(both) >= 3:
                 exp["insulin.arm_genes"] = len(both)
                 exp["insulin.arm_r"] = float(both.corr().iloc[0, 1])
-        s = _tsv(res / "enrichment/insulin.tsv")
-        _sets(s, "insulin", exp)
-        if s is not None and exp.get("insulin.sets_called"):
-            top = s.assign(a=-s["NES"].abs()).sort_values(["FDR", "a"]).head(2)
-            for i, (_, r) in enumerate(top.iterrows(), start=1):
-                name = r["description"] if str(r["set"]).startswith("GO:") else r["set"]
-                exp[f"insulin.top_set{i}"], exp[f"insulin.top_set{i}_nes"] = name, r["NES"]
+        _sets(_tsv(res / "enrichment/insulin.tsv"), "insulin", exp)
     if "treatment_x_insulin" in de:
         t = de["treatment_x_insulin"]
         _genes(t, "treatment_x_insulin", exp)
@@ -140,12 +143,13 @@ def _clinical(clin: Path, exp: dict) -> None:
         b = sets.sort_values("pvalue", kind="mergesort").iloc[0]
         exp["mvalue.top_set"] = b["description"] if str(b["set"]).startswith("GO:") else b["set"]
         exp["mvalue.top_set_rho"], exp["mvalue.top_set_padj"] = b["estimate"], b["padj"]
-    gsea = _tsv(clin / "sets_gsea.tsv")
-    if gsea is not None and len(gsea):
-        for m in ("deseq2", "spearman"):
-            sub = gsea[gsea["method"] == m]
-            if len(sub):
-                exp[f"mvalue.gsea_{m}_called"] = int((sub["FDR"] < 0.05).sum())
+    tests = _tsv(clin / "set_tests.tsv")
+    if tests is not None and len(tests):
+        called = tests[_enriched(tests)]
+        exp["mvalue.settests_tested"], exp["mvalue.settests_called"] = len(tests), len(called)
+        if len(called):
+            r = called.sort_values(["camera_pvalue", "set"], kind="mergesort").iloc[0]
+            exp["mvalue.settests_top"], exp["mvalue.settests_top_fdr"] = _name(r), r["camera_FDR"]
     ch = _tsv(clin / "change_genes.tsv")
     if ch is not None and len(ch):
         exp["mvalue.change_participants"] = int(ch["n"].max())

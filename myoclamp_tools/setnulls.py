@@ -29,6 +29,7 @@ import pandas as pd
 from myoclamp.adata import counts_frame
 from myoclamp.clinical.association import default_min_samples
 from myoclamp.clinical.samples import build_covariates
+from myoclamp.clinical.settests import association_design, association_set_tests
 from myoclamp.config import section
 from myoclamp.de.design import build_design
 from myoclamp.enrichment.camera import camera
@@ -37,7 +38,7 @@ from myoclamp.enrichment.logexpr import log_expression
 from myoclamp.enrichment.permutation import ASSOCIATION
 from myoclamp.enrichment.pipeline import gsea_table
 from myoclamp.enrichment.setindex import collection_index
-from myoclamp.enrichment.settests import association_design, association_set_tests, set_tests
+from myoclamp.enrichment.settests import set_tests
 from myoclamp_tools.nulls import permute_arms
 from myoclamp_tools.rcompare import GSE202295_CONFIG, gse202295_adata
 
@@ -117,8 +118,8 @@ def treatment_trial(
         design,
         "treatment",
         sets,
+        {"set_permutations": set_permutations},
         symbols=real.var["symbol"],
-        set_permutations=set_permutations,
         seed=seed,
     )
     rows = set_test_rows(table, meta)
@@ -176,8 +177,8 @@ def m_value_trial(
         m_value,
         cov,
         sets,
+        {"set_permutations": set_permutations},
         symbols=basal.var["symbol"],
-        set_permutations=set_permutations,
         seed=seed,
     )
     rows = set_test_rows(table, meta)

@@ -21,10 +21,12 @@ import pandas as pd
 
 from myoclamp.adata import counts_frame
 from myoclamp.clinical.samples import baseline_samples
+from myoclamp.clinical.settests import association_set_tests
 from myoclamp.clinical.settings import clinical_settings
+from myoclamp.config import section
 from myoclamp.de.design import build_design
 from myoclamp.enrichment.genesets import GeneSets
-from myoclamp.enrichment.settests import association_set_tests, set_tests
+from myoclamp.enrichment.settests import set_tests
 from myoclamp_tools.demo.effects import TREATMENT_GENES
 from myoclamp_tools.rcompare import DEMO_CONFIG, demo_adata
 
@@ -76,20 +78,41 @@ def demo_with_clinical(paths: dict[str, Path]):
     return adata
 
 
-def contrast_sets(adata, design_name: str, contrast: str, sets: GeneSets, **cfg):
-    """The set-test table and metadata of one DE contrast of the demo."""
+SEED = int(section(None, "seed"))
+
+
+def contrast_sets(
+    adata, design_name: str, contrast: str, sets: GeneSets, cfg=None, threads: int = 1
+):
+    """The set-test table and metadata of one DE contrast of the demo (``cfg``: enrichment
+    settings over the schema's defaults; seed: the schema's)."""
     design = build_design(adata.obs, design_name, CONFIG)
     return set_tests(
-        counts_frame(adata), design, contrast, sets, symbols=adata.var["symbol"], **cfg
+        counts_frame(adata),
+        design,
+        contrast,
+        sets,
+        cfg,
+        symbols=adata.var["symbol"],
+        seed=SEED,
+        threads=threads,
     )
 
 
-def m_value_sets(adata, sets: GeneSets, **cfg):
+def m_value_sets(adata, sets: GeneSets, cfg=None, threads: int = 1):
     """The set-test table and metadata of expression vs M-value at baseline."""
     obs, cov, _ = baseline_samples(adata.obs, clinical_settings(CONFIG))
     counts = counts_frame(adata, obs.index)
     return association_set_tests(
-        counts, obs, obs["m_value"].to_numpy(float), cov, sets, symbols=adata.var["symbol"], **cfg
+        counts,
+        obs,
+        obs["m_value"].to_numpy(float),
+        cov,
+        sets,
+        cfg,
+        symbols=adata.var["symbol"],
+        seed=SEED,
+        threads=threads,
     )
 
 

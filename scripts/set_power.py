@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--parts", default="insulin,insulin_groups,treatment,m_value")
     ap.add_argument("--set-permutations", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20070510, help="demo seed (bundled: 20070510)")
-    ap.add_argument("--camera-variance", default="competitive", choices=["competitive", "limma"])
+    ap.add_argument("--camera-variance", default="limma", choices=["limma", "competitive"])
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     parts = args.parts.split(",")
@@ -59,19 +59,20 @@ def main() -> None:
     cfg = {"set_permutations": args.set_permutations, "camera_variance": args.camera_variance}
     bundled = demo_with_clinical(demo_files(ROOT / "resources" / "demo"))
     if "insulin" in parts:
-        table, meta = contrast_sets(bundled, "insulin", "insulin", sets, **cfg)
+        table, meta = contrast_sets(bundled, "insulin", "insulin", sets, cfg)
         show(
             "insulin (bundled demo): curated insulin sets",
             table[table["set"].isin(CURATED_INSULIN)][SHOW],
         )
         print(
-            f"muscle enriched {meta['muscle_enriched']}/{meta['muscle_sets']}, "
-            f"GO BP enriched {meta['go_bp_enriched']}/{meta['go_bp_sets']}"
+            f"muscle enriched {meta['collections']['muscle']['enriched']}/"
+            f"{meta['collections']['muscle']['sets']}, GO BP enriched "
+            f"{meta['collections']['go_bp']['enriched']}/{meta['collections']['go_bp']['sets']}"
         )
     if "insulin_groups" in parts:
         rows = []
         for contrast in INSULIN_GROUPS:
-            table, meta = contrast_sets(bundled, "insulin_groups", contrast, sets, **cfg)
+            table, meta = contrast_sets(bundled, "insulin_groups", contrast, sets, cfg)
             for _, r in table[table["set"].isin(CURATED_INSULIN)].iterrows():
                 rows.append(
                     {
@@ -90,7 +91,7 @@ def main() -> None:
         with_planted = with_planted_set(sets, planted)
         summary = []
         for label, adata in (("switch on", treated), ("switch off (bundled)", bundled)):
-            table, meta = contrast_sets(adata, "treatment", "treatment", with_planted, **cfg)
+            table, meta = contrast_sets(adata, "treatment", "treatment", with_planted, cfg)
             genes = set(adata.var["symbol"].astype(str))
             table = planted_share(table, with_planted, set(planted), genes)
             if label == "switch on":
@@ -108,7 +109,7 @@ def main() -> None:
             )
         show("treatment: GO BP sets of the planted genes", pd.DataFrame(summary))
     if "m_value" in parts:
-        table, meta = m_value_sets(bundled, sets, **cfg)
+        table, meta = m_value_sets(bundled, sets, cfg)
         show(
             f"expression vs M-value (bundled demo, {meta['samples']} participants): muscle sets",
             table[table["collection"] == "muscle"][SHOW],

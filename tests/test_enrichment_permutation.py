@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from myoclamp.clinical.samples import build_covariates
+from myoclamp.clinical.settests import association_design
 from myoclamp.de.design import build_design
 from myoclamp.enrichment.camera import camera, competitive_t
 from myoclamp.enrichment.linear import contrast_model, gene_stats
 from myoclamp.enrichment.permutation import permutation_scheme, permutation_test
 from myoclamp.enrichment.setindex import set_index
-from myoclamp.enrichment.settests import association_design
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 CONFIG = simulation_config(designs=["treatment", "insulin", "insulin_groups"])

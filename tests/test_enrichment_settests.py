@@ -8,6 +8,7 @@ import pytest
 
 from myoclamp.adata import counts_frame
 from myoclamp.clinical.samples import build_covariates
+from myoclamp.clinical.settests import association_set_tests
 from myoclamp.de.design import build_design
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.enrichment.logexpr import (
@@ -16,7 +17,7 @@ from myoclamp.enrichment.logexpr import (
     log_expression,
     median_ratio_size_factors,
 )
-from myoclamp.enrichment.settests import SET_TEST_COLUMNS, association_set_tests, set_tests
+from myoclamp.enrichment.settests import SET_TEST_COLUMNS, set_tests
 from myoclamp.qc.normalise import size_factors
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 
@@ -63,8 +64,8 @@ def trial():
 def test_set_tests_table_and_calls(trial):
     adata, config, sets = trial
     design = build_design(adata.obs, "insulin", config)
-    table, meta = set_tests(counts_frame(adata), design, "insulin", sets,
-                            symbols=adata.var["symbol"], set_permutations=199, seed=3)  # fmt: skip
+    table, meta = set_tests(counts_frame(adata), design, "insulin", sets, {"set_permutations": 199},
+                            symbols=adata.var["symbol"], seed=3)  # fmt: skip
     assert list(table.columns) == SET_TEST_COLUMNS
     row = table.set_index("set").loc["INSULIN_UP"]
     assert row["direction"] == "Up" and row["enriched"]
@@ -74,17 +75,19 @@ def test_set_tests_table_and_calls(trial):
     assert (table["enriched"] == ((table["camera_FDR"] < 0.05)
                                   & (table["permutation_pvalue"] < 0.05))).all()  # fmt: skip
     assert meta["permutation_scheme"] == "flip" and meta["permutation_exact"]
-    assert meta["muscle_enriched"] == 1
-    again, _ = set_tests(counts_frame(adata), design, "insulin", sets,
-                         symbols=adata.var["symbol"], set_permutations=199, seed=3)  # fmt: skip
+    assert meta["collections"]["muscle"]["enriched"] == 1
+    again, _ = set_tests(counts_frame(adata), design, "insulin", sets, {"set_permutations": 199},
+                         symbols=adata.var["symbol"], seed=3)  # fmt: skip
     pd.testing.assert_frame_equal(table, again)
 
 
 def test_treatment_null_calls_nothing(trial):
     adata, config, sets = trial
     design = build_design(adata.obs, "treatment", config)
-    table, meta = set_tests(counts_frame(adata), design, "treatment", sets,
-                            symbols=adata.var["symbol"], set_permutations=99)  # fmt: skip
+    table, meta = set_tests(
+        counts_frame(adata), design, "treatment", sets, {"set_permutations": 99},
+        symbols=adata.var["symbol"], seed=20070510,
+    )  # fmt: skip
     assert meta["permutation_scheme"] == "arms"
     assert not table["enriched"].any()
 
@@ -106,7 +109,7 @@ def test_association_set_tests_find_a_planted_m_value_set():
     sets.add("MSET", [f"G{i}" for i in range(20)], "muscle")
     sets.add("OTHER", [f"G{i}" for i in range(100, 130)], "muscle")
     table, meta = association_set_tests(frame, obs, m_value, build_covariates(obs, ["sex"]),
-                                        sets, set_permutations=199)  # fmt: skip
+                                        sets, {"set_permutations": 199}, seed=20070510)  # fmt: skip
     res = table.set_index("set")
     assert res.loc["MSET", "enriched"] and not res.loc["OTHER", "enriched"]
     assert meta["permutation_scheme"] == "arms" and meta["permutation_exact"] is False

@@ -45,19 +45,30 @@ def _de(n=300, hits=(), seed=0):
 
 
 def _sets(n=40, called=0, go=True, seed=0):
+    """A set-test table (camera + permutation) with ``called`` enriched sets; the prerank-like
+    ``FDR`` column is there to show that it is never counted."""
     rng = np.random.default_rng(seed)
     fdr = rng.uniform(0.1, 1, n)
     fdr[:called] = np.linspace(0.001, 0.04, called)
+    fdr[called : called + 2] = 0.01  # camera FDR low, permutation p not: not enriched
+    perm = np.full(n, 0.5)
+    perm[:called] = 0.001
     return pd.DataFrame(
         {
             "set": [f"GO:{i:07d}" if go else f"SET_{i}" for i in range(n)],
             "description": [f"process number {i}" for i in range(n)],
             "collection": "go_bp",
             "size": 20,
-            "ES": 0.5,
-            "NES": np.linspace(2.5, -2.5, n),
-            "pvalue": fdr / 10,
-            "FDR": fdr,
+            "direction": np.where(np.arange(n) % 2, "Down", "Up"),
+            "mean_log2FC": np.linspace(0.5, -0.5, n),
+            "camera_correlation": 0.01,
+            "camera_pvalue": fdr / 10,
+            "camera_FDR": fdr,
+            "permutation_statistic": 1.0,
+            "permutation_pvalue": perm,
+            "permutation_FDR": perm * 2,
+            "enriched": (fdr < 0.05) & (perm < 0.05),
+            "FDR": 0.001,
         }
     )
 
@@ -80,6 +91,11 @@ def write_run(root: Path) -> Path:
         t.to_csv(res / f"de/{name}.tsv", sep="\t", index=False)
     _sets(called=0).to_csv(res / "enrichment/treatment.tsv", sep="\t", index=False)
     _sets(called=3, seed=1).to_csv(res / "enrichment/insulin.tsv", sep="\t", index=False)
+    prerank = _sets()[["set", "description", "collection", "size"]].assign(
+        ES=0.5, NES=2.0, pvalue=0.001, FDR=[0.01] * 30 + [0.5] * 10, leading_edge_size=5,
+        leading_edge="G1;G2", note="ignores gene correlation",
+    )  # fmt: skip
+    prerank.to_csv(res / "enrichment/treatment.prerank.tsv", sep="\t", index=False)
     genes = pd.concat(
         [
             _de(hits=[(0.4, 0.01)], seed=6).assign(method="deseq2", n=30),
@@ -87,11 +103,14 @@ def write_run(root: Path) -> Path:
         ]
     ).rename(columns={"log2FoldChange": "estimate"})
     genes.to_csv(res / "clinical/genes.tsv", sep="\t", index=False)
-    sets = _sets(called=2, seed=2).rename(columns={"NES": "estimate", "FDR": "padj"})
-    sets = sets.assign(ci_low=sets["estimate"] - 0.2, ci_high=sets["estimate"] + 0.2, n=30)
+    scores = _sets(called=2, seed=2)
+    sets = scores[["set", "description", "collection", "size", "camera_FDR"]].rename(
+        columns={"camera_FDR": "padj"}
+    )
+    sets = sets.assign(estimate=np.linspace(0.6, -0.6, len(sets)), pvalue=sets["padj"] / 10, n=30)
+    sets = sets.assign(ci_low=sets["estimate"] - 0.2, ci_high=sets["estimate"] + 0.2)
     sets.to_csv(res / "clinical/sets.tsv", sep="\t", index=False)
-    gsea = pd.concat([_sets(called=4).assign(method="deseq2"), _sets().assign(method="spearman")])
-    gsea.to_csv(res / "clinical/sets_gsea.tsv", sep="\t", index=False)
+    _sets(called=4, seed=4).to_csv(res / "clinical/set_tests.tsv", sep="\t", index=False)
     change = _de(seed=8).rename(columns={"log2FoldChange": "estimate"}).assign(n=25)
     change.to_csv(res / "clinical/change_genes.tsv", sep="\t", index=False)
     sets.assign(n=25).to_csv(res / "clinical/change_sets.tsv", sep="\t", index=False)
@@ -136,7 +155,11 @@ def tables_of(run: Path) -> answers.Tables:
         obs=read_tsv(res / "qc/samples.tsv"),
         config=yaml.safe_load((run / "config.yaml").read_text()),
         de={p.stem: read_tsv(p) for p in (res / "de").glob("*.tsv")},
-        enrichment={p.stem: read_tsv(p) for p in (res / "enrichment").glob("*.tsv")},
+        enrichment={
+            p.stem: read_tsv(p)
+            for p in (res / "enrichment").glob("*.tsv")
+            if not p.name.endswith(".prerank.tsv")
+        },
         clinical={p.stem: read_tsv(p) for p in (res / "clinical").glob("*.tsv")},
         clinical_meta={"genes": json.loads((res / "clinical/meta/genes.json").read_text())},
         qc=read_tsv(res / "qc/samples.tsv"),
@@ -174,7 +197,8 @@ def test_first_screen_numbers_equal_the_tables(run):
     assert shown["endpoints.excluding_zero_names"] == "hba1c, crp"
     assert (shown["qc.biopsies"], shown["qc.excluded"], shown["qc.flagged"]) == ("12", "1", "2")
     assert shown["qc.flagged_samples"] == "S1, S11" and shown["qc.arm_anakinra"] == "3"
-    assert shown["mvalue.deseq2_fdr05"] == "1" and shown["mvalue.gsea_deseq2_called"] == "4"
+    assert shown["mvalue.deseq2_fdr05"] == "1" and shown["mvalue.settests_called"] == "4"
+    assert shown["mvalue.settests_top"] == "process number 0"
 
 
 def test_the_checker_catches_a_wrong_number(run):
@@ -206,14 +230,20 @@ def test_each_card_links_to_its_section(run):
     assert all(c.headline for c in cards)
 
 
-def test_a_called_set_column_replaces_fdr_when_present(run):
+def test_sets_are_counted_by_the_enriched_call_never_by_a_prerank_fdr(run):
     tb = tables_of(run)
     t = tb.enrichment["treatment"].copy()
-    t["enriched"] = [True, True] + [False] * (len(t) - 2)  # e.g. camera's call
+    assert (t["FDR"] < 0.05).all() and not t["enriched"].any()
+    _, facts = answers.answers(tb)
+    assert facts.values["treatment.sets_called"] == 0  # the FDR column is not a call
+    t["enriched"] = [True, True] + [False] * (len(t) - 2)
     tb.enrichment["treatment"] = t
     _, facts = answers.answers(tb)
     assert facts.values["treatment.sets_called"] == 2
     assert "called enriched" in answers.first_screen(tb)
+    tb.enrichment["treatment"] = t.drop(columns="enriched")  # e.g. a prerank table alone
+    _, facts = answers.answers(tb)
+    assert "treatment.sets_called" not in facts.values
 
 
 def test_equivalence_and_second_engine_hooks(run):
@@ -269,10 +299,10 @@ def test_go_sets_are_named():
         "CD8-positive, alpha-beta T cell activation"
     )
     assert answers.set_label("OXPHOS", "protein-coding genes annotated to ...") == "OXPHOS"
-    from myoclamp.report.story import ora_view, top_sets
+    from myoclamp.report.story import prerank_view, top_sets
 
     top = top_sets(_sets(n=5))
     assert list(top.columns[:2]) == ["set", "name"]
     assert (top["name"] == "process number " + top["set"].str[3:].astype(int).astype(str)).all()
-    ora = ora_view(_sets(n=5).assign(direction="up", overlap=3, odds_ratio=2.0))
-    assert "name" in ora and "description" not in ora
+    pre = prerank_view(_sets(n=5).assign(NES=1.0, pvalue=0.01, leading_edge_size=3))
+    assert "name" in pre and "description" not in pre

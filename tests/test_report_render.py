@@ -71,6 +71,16 @@ def test_report_page_is_self_contained_with_first_screen_and_gene_data(tmp_path)
     assert 'canvas data-kind="volcano"' not in page  # no figures in this run, so no live plots
     assert "GO:0000000" in page and "process number 0" in page  # GO ids with their names
     assert "sortable paged" in page
+    # the treatment section's honest null covers the gene sets, test by test
+    treatment = page.split('<section id="the-treatment-effect"')[1].split("</section>")[0]
+    assert (
+        "GO BP, 40 sets: 2 at camera FDR below 5 %, 0 at permutation FDR below 5 %, 0 called "
+        "enriched" in treatment
+    )
+    assert (
+        "GSEA prerank, which ignores gene correlation (it permutes genes), would have 30 GO BP"
+        in (treatment)
+    )
 
 
 def test_report_without_the_explorer_is_small(tmp_path):

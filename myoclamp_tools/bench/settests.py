@@ -38,13 +38,13 @@ def main(argv: list[str] | None = None) -> None:
     warnings.simplefilter("ignore")
     sets = load_collections(collection_paths(args.collections.split(","), [], ROOT / "resources"))
     adata = demo_with_clinical(demo_files(ROOT / "resources" / "demo"))
-    cfg = {"set_permutations": args.permutations, "threads": args.threads}
+    cfg = {"set_permutations": args.permutations}
     wall, cpu = time.perf_counter(), time.process_time()
     if args.contrast == "m_value":
-        table, meta = m_value_sets(adata, sets, **cfg)
+        table, meta = m_value_sets(adata, sets, cfg, threads=args.threads)
     else:
         design = contrast_designs(CONFIG)[args.contrast]
-        table, meta = contrast_sets(adata, design, args.contrast, sets, **cfg)
+        table, meta = contrast_sets(adata, design, args.contrast, sets, cfg, threads=args.threads)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     out = {
         "contrast": args.contrast,

@@ -2,7 +2,7 @@ CLINICAL_TARGETS = [
     "results/clinical/endpoints.tsv",
     "results/clinical/genes.tsv",
     "results/clinical/sets.tsv",
-    "results/clinical/sets_gsea.tsv",
+    "results/clinical/set_tests.tsv",
     "results/clinical/change_genes.tsv",
     "results/clinical/change_sets.tsv",
     "results/clinical/plots/top_genes.png",
@@ -53,9 +53,9 @@ rule clinical_association:
             caption="../report/clinical_sets.rst",
             category="Clinical",
         ),
-        gsea=report(
-            "results/clinical/sets_gsea.tsv",
-            caption="../report/clinical_sets_gsea.rst",
+        set_tests=report(
+            "results/clinical/set_tests.tsv",
+            caption="../report/clinical_set_tests.rst",
             category="Clinical",
         ),
         sets_meta="results/clinical/meta/sets.json",

@@ -15,6 +15,7 @@ DE_TARGETS = [
     "results/de/summary.tsv",
     "results/de/plots/genes_of_interest.png",
     *expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
+    *expand("results/de/designs/{design}.tsv", design=DE_DESIGNS),
     *expand(
         "results/de/plots/{contrast}/{plot}.png", contrast=DE_CONTRASTS, plot=DE_PLOTS
     ),
@@ -47,6 +48,7 @@ for _design, _contrasts in DE_DESIGNS.items():
                 category="Differential expression",
             ),
             meta=DE_OUTPUTS[_design]["meta"],
+            design=f"results/de/designs/{_design}.tsv",
             volcano=report(
                 DE_OUTPUTS[_design]["volcano"],
                 caption="../report/de_volcano.rst",

@@ -10,7 +10,7 @@ ENRICHMENT_PLOTS = ["dot", "running_top", "running_curated"]
 
 ENRICHMENT_TARGETS = [
     *expand("results/enrichment/{contrast}.tsv", contrast=DE_CONTRASTS),
-    *expand("results/enrichment/{contrast}.ora.tsv", contrast=DE_CONTRASTS),
+    *expand("results/enrichment/{contrast}.prerank.tsv", contrast=DE_CONTRASTS),
     *expand(
         "results/enrichment/plots/{contrast}/{plot}.png",
         contrast=DE_CONTRASTS,
@@ -19,20 +19,31 @@ ENRICHMENT_TARGETS = [
 ]
 
 
+def enrichment_design(wildcards):
+    """The design matrix of the DE fit that a contrast is read from."""
+    return f"results/de/designs/{DE_CONTRAST_DESIGNS[wildcards.contrast]}.tsv"
+
+
+# One job per contrast: the set tests (camera + permutation: what is called enriched) on the
+# counts with the fit's own design, GSEA prerank of the DE statistic (ranking only), plots.
 rule enrichment_contrast:
     input:
+        adata="results/adata/counts.h5ad",
+        design=enrichment_design,
+        meta="results/de/meta/{contrast}.json",
         de="results/de/{contrast}.tsv",
         gmt=list(ENRICHMENT_GMT.values()),
     output:
-        gsea=report(
+        sets=report(
             "results/enrichment/{contrast}.tsv",
-            caption="../report/enrichment_gsea_table.rst",
+            caption="../report/enrichment_sets_table.rst",
             category="Pathway enrichment",
             subcategory="{contrast}",
         ),
-        ora=report(
-            "results/enrichment/{contrast}.ora.tsv",
-            caption="../report/enrichment_ora_table.rst",
+        meta="results/enrichment/meta/{contrast}.json",
+        prerank=report(
+            "results/enrichment/{contrast}.prerank.tsv",
+            caption="../report/enrichment_prerank_table.rst",
             category="Pathway enrichment",
             subcategory="{contrast}",
         ),

@@ -1,4 +1,5 @@
-"""de_fit_<design>: fit one design and write each of its contrasts (table, metadata, plots)."""
+"""de_fit_<design>: fit one design and write its design matrix and each of its contrasts (table,
+metadata, plots)."""
 
 from myoclamp.de.pipeline import PLOTS, write_design
 from myoclamp.logs import rule_logging
@@ -14,5 +15,6 @@ with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
         snakemake.params.design,
         snakemake.params.settings,
         outputs,
+        matrix=out.design,
         n_cpus=snakemake.threads,
     )

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulaic import model_matrix
 
 from myoclamp.adata import analysed
 from myoclamp.de.samples import configured_samples, insulin_samples, treatment_samples
@@ -108,6 +107,8 @@ def full_rank_matrix(meta: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, li
     Columns are kept greedily in formula order, so the dropped ones are those that add nothing to
     the columns before them (as R's ``lm`` aliases them). Returns the matrix and dropped names.
     """
+    from formulaic import model_matrix  # 0.6 s to import: only where a matrix is built
+
     mm = model_matrix(formula, meta)
     full = pd.DataFrame(np.asarray(mm, dtype=float), index=meta.index, columns=list(mm.columns))
     dropped = [c for c in full.columns if not full[c].any()]

@@ -12,6 +12,7 @@ import pandas as pd
 from myoclamp.adata import analysed, counts_frame
 from myoclamp.de import plots
 from myoclamp.de.design import build_design
+from myoclamp.de.designfile import write_design_matrix
 from myoclamp.de.fit import Fit, fit_design
 from myoclamp.de.settings import de_settings, trial_levels
 from myoclamp.de.specs import contrast_specs
@@ -83,6 +84,7 @@ def write_contrast(
     """Write ``outputs['tsv']``, ``outputs['meta']`` and the plots named in :data:`PLOTS`."""
     de = de_settings(config)
     table, meta = contrast_table(fit, contrast, config, n_cpus)
+    meta["count_filter_min_count"] = int(de["min_count"])
     write_tsv(table, outputs["tsv"])
     write_json(meta, outputs["meta"])
     genes = list(de["genes_of_interest"])
@@ -102,11 +104,14 @@ def write_design(
     design: str,
     config: dict,
     outputs: dict[str, dict[str, str]],
+    matrix: str,
     n_cpus: int = 1,
 ) -> None:
-    """Fit ``design`` on counts.h5ad and write each of its contrasts: ``outputs[contrast]`` names
-    the contrast's ``tsv``, ``meta`` and the plots of :data:`PLOTS`."""
+    """Fit ``design`` on counts.h5ad and write the design matrix it used (``matrix``,
+    :mod:`myoclamp.de.designfile`) and each of its contrasts: ``outputs[contrast]`` names the
+    contrast's ``tsv``, ``meta`` and the plots of :data:`PLOTS`."""
     fit = fit_from_adata(ad.read_h5ad(adata_path), design, config, n_cpus=n_cpus)
+    write_design_matrix(fit.design, matrix)
     for contrast, paths in outputs.items():
         write_contrast(fit, contrast, config, paths, n_cpus=n_cpus)
 

@@ -38,7 +38,6 @@ PACKAGES = (
     "pydeseq2",
     "anndata",
     "scanpy",
-    "gseapy",
     "numpy",
     "pandas",
     "scipy",

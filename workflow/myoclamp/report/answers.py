@@ -4,10 +4,12 @@ Every number is computed here from the run's tables and written as
 ``<b class="fact" data-fact="KEY" data-v="VALUE">TEXT</b>``, so a test can read the page back
 (:func:`read_facts`) and compare each number with the tables it came from.
 
+Gene sets are counted by the set tests' ``enriched`` call (camera FDR and permutation p below
+alpha: tests that account for gene correlation, ``myoclamp.enrichment.settests``); GSEA prerank's
+FDR, which ignores gene correlation, is never counted as a call.
+
 Hooks for results that later stages add (each shown when its table exists, ignored otherwise):
 
-- gene-set tests with an ``enriched`` column (e.g. camera or permutation tests that respect gene
-  correlation): the set count uses that call instead of GSEA's FDR;
 - equivalence tests (``Tables.equivalence``): a table with columns ``contrast``, ``feature``,
   ``kind`` (gene / set / m_value), ``equivalent`` (bool) and optionally ``margin``;
 - a second DE engine (``Tables.concordance``): per contrast a table with ``engine``, ``both``,
@@ -24,6 +26,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 
+from myoclamp.enrichment.genesets import set_label
 from myoclamp.report import svg
 
 ALPHA = 0.05
@@ -122,7 +125,7 @@ class Tables:
     config: dict
     summary: pd.DataFrame | None = None
     de: dict[str, pd.DataFrame] = field(default_factory=dict)
-    enrichment: dict[str, pd.DataFrame] = field(default_factory=dict)  # GSEA by contrast
+    enrichment: dict[str, pd.DataFrame] = field(default_factory=dict)  # set tests by contrast
     clinical: dict[str, pd.DataFrame] = field(default_factory=dict)
     clinical_meta: dict[str, dict] = field(default_factory=dict)
     qc: pd.DataFrame | None = None
@@ -177,42 +180,40 @@ def gene_counts(t: pd.DataFrame, alpha: float = ALPHA) -> dict[str, int]:
     }
 
 
-def set_label(name: str, description: str | float | None) -> str:
-    """How a set is named to a reader: the GO term name for GO ids, else the set's own name."""
-    desc = description if isinstance(description, str) else ""
-    if name.startswith("GO:") and desc:
-        return desc
-    return name
+def _true(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.lower().isin(["true", "1", "yes"])
 
 
-def set_counts(t: pd.DataFrame, alpha: float = ALPHA) -> dict:
-    """Sets tested and called: an ``enriched`` column when a later test provides it, else FDR."""
-    if t is None or t.empty:
-        return {"tested": 0, "called": 0, "basis": "none"}
-    if "enriched" in t:
-        called = t["enriched"].astype(str).str.lower().isin(["true", "1", "yes"])
-        return {"tested": len(t), "called": int(called.sum()), "basis": "enriched"}
-    fdr = pd.to_numeric(t["FDR"], errors="coerce")
-    return {"tested": int(fdr.notna().sum()), "called": int((fdr < alpha).sum()), "basis": "FDR"}
+def set_counts(t: pd.DataFrame | None) -> dict:
+    """Sets tested and called enriched by the set tests (none without an ``enriched`` column:
+    GSEA prerank's FDR is not a call)."""
+    if t is None or t.empty or "enriched" not in t:
+        return {"tested": 0, "called": 0}
+    return {"tested": len(t), "called": int(_true(t["enriched"]).sum())}
 
 
-def _sets_sentence(f: Facts, key: str, t: pd.DataFrame | None, what: str) -> str:
-    c = set_counts(t) if t is not None else {"tested": 0, "called": 0, "basis": "none"}
+def top_enriched(t: pd.DataFrame, n: int = 2) -> pd.DataFrame:
+    """The ``n`` enriched sets with the smallest camera p-values (then name)."""
+    sub = t[_true(t["enriched"])]
+    sub = sub.assign(_p=pd.to_numeric(sub["camera_pvalue"], errors="coerce"))
+    return sub.sort_values(["_p", "set"], kind="mergesort").head(n)
+
+
+def _sets_sentence(f: Facts, key: str, t: pd.DataFrame | None) -> str:
+    c = set_counts(t)
     if c["tested"] == 0:
         return ""
-    basis = "called enriched" if c["basis"] == "enriched" else "at FDR 5 %"
     line = (
-        f"Gene sets ({what}): {f.int(key + '.sets_called', c['called'])} of "
-        f"{f.int(key + '.sets_tested', c['tested'])} {basis}"
+        f"Gene sets (camera and permutation tests, which account for gene correlation): "
+        f"{f.int(key + '.sets_called', c['called'])} of "
+        f"{f.int(key + '.sets_tested', c['tested'])} called enriched"
     )
     if c["called"]:
-        fdr = pd.to_numeric(t["FDR"], errors="coerce")
-        nes = pd.to_numeric(t["NES"], errors="coerce")
-        order = t.assign(_f=fdr, _a=-nes.abs()).sort_values(["_f", "_a"]).head(2)
         tops = [
             f"{f.text(f'{key}.top_set{i + 1}', set_label(str(r['set']), r.get('description')))} "
-            f"(NES {f.num(f'{key}.top_set{i + 1}_nes', r['NES'])})"
-            for i, (_, r) in enumerate(order.iterrows())
+            f"({html.escape(str(r['direction']))}, camera FDR "
+            f"{f.p(f'{key}.top_set{i + 1}_fdr', r['camera_FDR'])})"
+            for i, (_, r) in enumerate(top_enriched(t).iterrows())
         ]
         line += "; strongest: " + ", ".join(tops)
     return line + "."
@@ -285,7 +286,7 @@ def treatment_answer(tb: Tables, f: Facts) -> Answer | None:
     ]
     goi_line, bound = _goi_line(f, "treatment", t, tb.genes_of_interest)
     lines.append(goi_line)
-    lines.append(_sets_sentence(f, "treatment", tb.enrichment.get("treatment"), "GSEA prerank"))
+    lines.append(_sets_sentence(f, "treatment", tb.enrichment.get("treatment")))
     lines.append(equivalence_line(f, tb, "treatment", required=True))
     lines += concordance_lines(f, tb, "treatment")
     fig = ""
@@ -413,7 +414,7 @@ def insulin_answer(tb: Tables, f: Facts) -> Answer | None:
             )
         lines.append(line + ".")
         lines.append(equivalence_line(f, tb, "treatment_x_insulin"))
-    lines.append(_sets_sentence(f, "insulin", tb.enrichment.get("insulin"), "GSEA prerank"))
+    lines.append(_sets_sentence(f, "insulin", tb.enrichment.get("insulin")))
     return Answer(
         "insulin",
         "What does insulin do to muscle expression, and does it differ by arm?",
@@ -489,16 +490,23 @@ def mvalue_answer(tb: Tables, f: Facts) -> Answer | None:
         fig = svg.forest(
             rows, xlabel="partial Spearman ρ with M-value, 95 % CI", label_width=140, row_height=10
         )
-    gsea = tb.clinical.get("sets_gsea")
-    if gsea is not None and not gsea.empty and "method" in gsea:
-        parts = []
-        for method in ("deseq2", "spearman"):
-            sub = gsea[gsea["method"].astype(str) == method]
-            if len(sub):
-                c = set_counts(sub)
-                parts.append(f"{f.int(f'mvalue.gsea_{method}_called', c['called'])} ({method})")
-        if parts:
-            lines.append("GSEA of the per-gene association: " + ", ".join(parts) + " sets.")
+    tests = tb.clinical.get("set_tests")
+    c = set_counts(tests)
+    if c["tested"]:
+        line = (
+            f"Set tests (camera, M-values permuted between participants): "
+            f"{f.int('mvalue.settests_called', c['called'])} of "
+            f"{f.int('mvalue.settests_tested', c['tested'])} sets called enriched"
+        )
+        if c["called"]:
+            r = top_enriched(tests, 1).iloc[0]
+            line += (
+                f"; strongest "
+                f"{f.text('mvalue.settests_top', set_label(str(r['set']), r.get('description')))}"
+                f" ({html.escape(str(r['direction']))} with M-value, camera FDR "
+                f"{f.p('mvalue.settests_top_fdr', r['camera_FDR'])})"
+            )
+        lines.append(line + ".")
     ch_genes, ch_sets = tb.clinical.get("change_genes"), tb.clinical.get("change_sets")
     if ch_genes is not None and not ch_genes.empty:
         n = int(pd.to_numeric(ch_genes["n"], errors="coerce").max())

@@ -18,7 +18,7 @@ DE_NUMERIC = ["baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 def stem(path: str | Path) -> str:
     """Contrast or table name of a result file: results/de/insulin.tsv -> insulin."""
     name = Path(path).name
-    for suffix in (".ora.tsv", ".tsv", ".json"):
+    for suffix in (".prerank.tsv", ".tsv", ".json"):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return Path(path).stem
@@ -100,8 +100,9 @@ def assemble(
         uns_de["summary"] = uns_frame(read_tsv(de_summary))
     adata.uns["de"] = uns_de
     adata.uns["enrichment"] = {
-        stem(p).replace(".", "_") + ("_ora" if p.endswith(".ora.tsv") else ""): uns_frame(
-            read_tsv(p)
+        # set tests under the contrast's name; prerank without its leading-edge gene lists
+        stem(p).replace(".", "_") + ("_prerank" if p.endswith(".prerank.tsv") else ""): uns_frame(
+            read_tsv(p).drop(columns=["leading_edge"], errors="ignore")
         )
         for p in enrichment_tables
     }

@@ -137,7 +137,10 @@ def _contrast_block(
     figs: dict,
     goi: list[str],
     interactive: bool = True,
+    sets: dict | None = None,
 ) -> str:
+    """One contrast: its design, the honest-null statement for genes and gene sets, the genes of
+    interest, the top genes and figures. ``sets``: contrast -> (set tests, prerank) tables."""
     row = summary[summary["contrast"] == name]
     body = f'<h3 id="contrast-{slug(name)}">{name}</h3>'
     if len(row):
@@ -155,6 +158,9 @@ def _contrast_block(
         return body
     stmt = story.null_statement(t, goi)
     body += _p(story.null_sentence(name, stmt), "lead")
+    if sets and name in sets:
+        tests, prerank = sets[name]
+        body += _p(story.sets_sentence(story.sets_statement(tests, prerank)), "lead")
     est = story.goi_estimates(t, goi)
     if len(est):
         body += table(
@@ -209,6 +215,7 @@ def de_sections(
     config: dict,
     tables: dict[str, pd.DataFrame] | None = None,
     interactive: bool = True,
+    sets: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] | None = None,
 ) -> list[Section]:
     if not inputs.de_summary:
         return []
@@ -242,38 +249,68 @@ def de_sections(
             goi_fig = [p for p in inputs.de_figures if Path(p).stem == "genes_of_interest"]
             body += _figures(goi_fig)
         body += "".join(
-            _contrast_block(n, summary, tables, figs, goi, interactive) for n in members
+            _contrast_block(n, summary, tables, figs, goi, interactive, sets) for n in members
         )
         sections.append(Section(title, body))
     return sections
 
 
-def enrichment_section(inputs: ReportInputs) -> Section | None:
-    if not inputs.enrichment_tables:
+PRERANK = ".prerank.tsv"
+
+
+def enrichment_tables(inputs: ReportInputs) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """Contrast -> (set tests, GSEA prerank or None) from ``results/enrichment/``."""
+    paths = {str(Path(x)) for x in inputs.enrichment_tables}
+    out = {}
+    for p in sorted(x for x in inputs.enrichment_tables if not x.endswith(PRERANK)):
+        name = stem(p)
+        pre = Path(p).with_name(f"{name}{PRERANK}")
+        prerank = read_tsv(pre) if str(pre) in paths and pre.exists() else None
+        out[name] = (read_tsv(p), prerank)
+    return out
+
+
+def enrichment_section(
+    inputs: ReportInputs, sets: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]
+) -> Section | None:
+    if not sets:
         return None
     body = _p(
-        "GSEA prerank on each contrast's Wald statistic with seeded permutations, and "
-        "over-representation of the up and down genes at FDR 5 %, on the bundled gene sets."
+        "Gene sets (curated muscle sets and GO terms) of each contrast, by two tests that account "
+        "for the correlation between genes: camera (R limma's test: the set's mean moderated "
+        "statistic against the other genes, its variance inflated by the set's inter-gene "
+        "correlation) and a permutation test that permutes what the design says is "
+        "exchangeable (arm labels between participants for treatment effects, signs of each "
+        "participant's within-person differences for insulin responses). A set is called "
+        "<b>enriched</b> when its camera FDR and its permutation p-value are both below "
+        "<code>enrichment.alpha</code>. GSEA prerank of the Wald statistic is kept for its "
+        "ranking and leading edges; it permutes genes and so ignores gene correlation, which "
+        "on real null data called sets in every trial: its FDR calls nothing "
+        "(docs/enrichment.md)."
     )
     figs: dict[str, list[str]] = {}
     for p in inputs.enrichment_figures:
         figs.setdefault(Path(p).parent.name, []).append(p)
-    for p in sorted(x for x in inputs.enrichment_tables if not x.endswith(".ora.tsv")):
-        name = stem(p)
-        t = read_tsv(p)
-        n05 = int((pd.to_numeric(t.get("FDR"), errors="coerce") < 0.05).sum()) if len(t) else 0
-        body += f"<h3>{name}</h3>" + _p(f"{len(t)} sets tested, {n05} at FDR &lt; 0.05.")
-        body += table(story.top_sets(t), f"enr-{slug(name)}", "Top gene sets", searchable=True)
-        ora = Path(p).with_name(f"{name}.ora.tsv")
-        if str(ora) in {str(Path(x)) for x in inputs.enrichment_tables} and ora.exists():
-            o = read_tsv(ora)
-            if len(o):
-                body += table(
-                    story.ora_view(o),
-                    f"ora-{slug(name)}",
-                    "Over-representation among the up and down genes",
+    for name, (t, prerank) in sets.items():
+        body += f"<h3>{name}</h3>" + _p(story.sets_sentence(story.sets_statement(t, prerank)))
+        body += table(
+            story.top_sets(t),
+            f"enr-{slug(name)}",
+            "Gene sets with the smallest camera p-values (camera and permutation tests)",
+            searchable=True,
+        )
+        if prerank is not None and len(prerank):
+            body += (
+                "<details><summary>GSEA prerank (ranking and leading edge only; ignores gene "
+                "correlation)</summary>"
+                + table(
+                    story.prerank_view(prerank),
+                    f"pre-{slug(name)}",
+                    "GSEA prerank: ignores gene correlation, its FDR is not a call",
                     searchable=True,
                 )
+                + "</details>"
+            )
         shown = _figures(figs.get(name, []))
         body += f"<details><summary>Figures for {name}</summary>{shown}</details>"
     return Section("Pathway enrichment", body)
@@ -282,11 +319,11 @@ def enrichment_section(inputs: ReportInputs) -> Section | None:
 CLINICAL_TITLES = {
     "genes": "Genes vs M-value at baseline",
     "sets": "Gene-set scores vs M-value at baseline",
-    "sets_gsea": "Gene-set enrichment of the per-gene association",
+    "set_tests": "Gene-set tests of expression vs M-value (camera and permutation)",
     "change_genes": "Change in expression vs change in M-value, genes",
     "change_sets": "Change in set score vs change in M-value",
 }
-CLINICAL_META = {"genes": "genes", "sets": "sets", "sets_gsea": "sets", "change_genes": "change",
+CLINICAL_META = {"genes": "genes", "sets": "sets", "set_tests": "sets", "change_genes": "change",
                  "change_sets": "change"}  # fmt: skip
 
 
@@ -299,7 +336,7 @@ def _notes(meta_dir: Path, name: str) -> str:
 
 
 def _sorted(t: pd.DataFrame) -> pd.DataFrame:
-    key = next((c for c in ("padj", "FDR", "pvalue") if c in t), None)
+    key = next((c for c in ("padj", "FDR", "camera_pvalue", "pvalue") if c in t), None)
     return t.sort_values(key, kind="mergesort") if key else t
 
 
@@ -330,7 +367,8 @@ def clinical_sections(inputs: ReportInputs) -> list[Section]:
             "Expression against insulin sensitivity (M-value) across participants at "
             "baseline (basal biopsies), adjusted for the configured covariates: per gene "
             "(a DESeq2 fit with M as a covariate, and partial Spearman on the VST), per gene "
-            "set (set scores and GSEA on the per-gene statistic), and change vs change."
+            "set (participants' set scores, and camera with a permutation test of the M-values "
+            "between participants, which account for gene correlation), and change vs change."
         )
         for k in rest:
             t = read_tsv(tables[k])
@@ -342,7 +380,9 @@ def clinical_sections(inputs: ReportInputs) -> list[Section]:
                 )
                 continue
             fdr = next((c for c in ("padj", "FDR") if c in t), None)
-            if fdr:
+            if "enriched" in t:
+                body += _p(story.sets_sentence(story.sets_statement(t, None)))
+            elif fdr:
                 body += _p(f"{len(t)} rows, {int((t[fdr] < 0.05).sum())} at FDR &lt; 0.05.")
             body += table(
                 story.set_names(_sorted(t)), f"clin-{slug(k)}", title, max_rows=100, searchable=True
@@ -397,7 +437,7 @@ def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answer
         summary=read_tsv(inputs.de_summary) if inputs.de_summary else None,
         de={stem(p): read_tsv(p) for p in inputs.de_tables},
         enrichment={
-            stem(p): read_tsv(p) for p in inputs.enrichment_tables if not p.endswith(".ora.tsv")
+            stem(p): read_tsv(p) for p in inputs.enrichment_tables if not p.endswith(PRERANK)
         },
         clinical=clinical,
         clinical_meta=meta,
@@ -443,8 +483,9 @@ def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
     tb = read_tables(inputs, adata, config)
     qc = tb.qc
     sections = [cohort_section(adata, config, qc), qc_section(qc, inputs.qc_figures)]
-    sections += de_sections(inputs, config, tb.de, interactive=explorer)
-    enr = enrichment_section(inputs)
+    sets = enrichment_tables(inputs)
+    sections += de_sections(inputs, config, tb.de, interactive=explorer, sets=sets)
+    enr = enrichment_section(inputs, sets)
     if enr:
         sections.append(enr)
     sections += clinical_sections(inputs)

@@ -98,22 +98,81 @@ def set_names(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_sets(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
-    """The ``n`` gene sets with the smallest FDR (ties by |NES|), named."""
-    cols = ["set", "name", "collection", "size", "NES", "pvalue", "FDR"]
+    """The ``n`` sets of a set-test table with the smallest camera p-values, named."""
+    cols = ["set", "name", "collection", "size", "direction", "mean_log2FC",
+            "camera_correlation", "camera_FDR", "permutation_pvalue", "enriched"]  # fmt: skip
     if table.empty:
         return table
-    t = set_names(table.assign(_a=-table["NES"].abs()).sort_values(["FDR", "_a"]).head(n))
+    t = table.assign(_p=pd.to_numeric(table["camera_pvalue"], errors="coerce"))
+    t = set_names(t.sort_values(["_p", "set"], kind="mergesort").head(n))
     return t[[c for c in cols if c in t]].reset_index(drop=True)
 
 
-def ora_view(table: pd.DataFrame, n: int = 60) -> pd.DataFrame:
-    """Over-representation rows with the smallest FDR, named, without the gene lists."""
-    cols = ["direction", "set", "name", "collection", "size", "overlap", "odds_ratio", "pvalue",
-            "FDR"]  # fmt: skip
+def prerank_view(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """GSEA prerank rows with the smallest FDR (ties by |NES|), named, without gene lists."""
+    cols = ["set", "name", "collection", "size", "NES", "pvalue", "FDR", "leading_edge_size"]
     if table.empty:
         return table
-    t = set_names(table.sort_values(["FDR", "pvalue"]).head(n))
+    t = table.assign(_a=-pd.to_numeric(table["NES"], errors="coerce").abs())
+    t = set_names(t.sort_values(["FDR", "_a", "set"], kind="mergesort").head(n))
     return t[[c for c in cols if c in t]].reset_index(drop=True)
+
+
+def _called(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.lower().isin(["true", "1", "yes"])
+
+
+def sets_statement(
+    tests: pd.DataFrame | None, prerank: pd.DataFrame | None, alpha: float = 0.05
+) -> dict:
+    """Per collection: sets tested, at camera FDR < alpha, at permutation FDR < alpha, called
+    enriched, and (for comparison only) at GSEA prerank's FDR < alpha."""
+    out: dict[str, dict[str, int]] = {}
+    if tests is not None and len(tests) and "enriched" in tests:
+        for coll, sub in tests.groupby("collection", sort=False):
+            out[str(coll)] = {
+                "sets": len(sub),
+                "camera": int((pd.to_numeric(sub["camera_FDR"], errors="coerce") < alpha).sum()),
+                "permutation": int(
+                    (pd.to_numeric(sub["permutation_FDR"], errors="coerce") < alpha).sum()
+                ),
+                "enriched": int(_called(sub["enriched"]).sum()),
+            }
+    if prerank is not None and len(prerank):
+        for coll, sub in prerank.groupby("collection", sort=False):
+            if str(coll) in out:
+                out[str(coll)]["prerank"] = int((sub["FDR"] < alpha).sum())
+    return out
+
+
+COLLECTION_NAMES = {"muscle": "curated muscle", "go_bp": "GO BP", "go_mf": "GO MF",
+                    "go_cc": "GO CC"}  # fmt: skip
+
+
+def sets_sentence(s: dict, alpha: float = 0.05) -> str:
+    """Plain-language sentence of :func:`sets_statement`: which test finds how many sets."""
+    if not s:
+        return "Gene sets: no set was tested."
+    pct = f"{100 * alpha:g} %"
+    parts = [
+        f"{COLLECTION_NAMES.get(c, c)}, {v['sets']:,} sets: {v['camera']:,} at camera FDR "
+        f"below {pct}, {v['permutation']:,} at permutation FDR below {pct}, "
+        f"{v['enriched']:,} called enriched"
+        for c, v in s.items()
+    ]
+    text = (
+        "Gene sets, by tests that account for gene correlation (enriched = camera FDR and "
+        f"permutation p both below {pct}): " + "; ".join(parts) + "."
+    )
+    pre = {c: v["prerank"] for c, v in s.items() if "prerank" in v}
+    if pre:
+        text += (
+            " GSEA prerank, which ignores gene correlation (it permutes genes), would have "
+            + ", ".join(f"{n:,} {COLLECTION_NAMES.get(c, c)}" for c, n in pre.items())
+            + f" sets at its FDR below {pct}; it is shown for ranking and leading edges only "
+            "and calls nothing."
+        )
+    return text
 
 
 def _mean_sd(mean: float, sd: float, n) -> str:
