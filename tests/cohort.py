@@ -208,6 +208,6 @@ def demo_config(root: Path, overrides: dict | None = None, **generate_kwargs) ->
 # A fast configuration for integration tests of the whole workflow on a small demo trial.
 LEAN = {
     "de": {"designs": ["treatment", "insulin"], "shrink": False},
-    "enrichment": {"collections": ["muscle"], "permutations": 200},
+    "enrichment": {"collections": ["muscle"], "permutations": 200, "set_permutations": 199},
     "clinical": {"covariates": ["sex"]},
 }

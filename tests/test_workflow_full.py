@@ -62,7 +62,13 @@ def test_myoclamp_h5ad_holds_every_part(run):
         got = de.loc[table["gene_id"].astype(str), "log2FoldChange"].to_numpy()
         assert np.allclose(got, table["log2FoldChange"].to_numpy(), equal_nan=True)
         assert full.var[f"tested_{contrast}"].sum() == table["padj"].notna().sum()
-    assert set(full.uns["enrichment"]) >= {"insulin", "treatment"}
+    enr = full.uns["enrichment"]
+    assert set(enr) >= {"insulin", "treatment", "insulin_prerank", "treatment_prerank"}
+    tests = pd.read_csv(root / "results/enrichment/insulin.tsv", sep="\t")
+    assert list(enr["insulin"].columns) == list(tests.columns)
+    assert enr["insulin"]["enriched"].sum() == tests["enriched"].sum()
+    assert "leading_edge" not in enr["insulin_prerank"]  # gene lists stay in the TSV
+    assert "set_tests" in full.uns["clinical"] and "sets_gsea" not in full.uns["clinical"]
     assert "endpoints" in full.uns["clinical"]
     prov = full.uns["provenance"]
     assert len(prov["inputs"]["counts"]["sha256"]) == 64
@@ -84,6 +90,14 @@ def test_report_html_is_self_contained_and_filled_from_the_run(run):
     summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
     row = summary.set_index("contrast").loc["treatment"]
     assert f"of {int(row['genes_tested']):,} genes tested, {int(row['sig_fdr05']):,} had" in page
+    tests = pd.read_csv(root / "results/enrichment/treatment.tsv", sep="\t")
+    mus = tests[tests["collection"] == "muscle"]
+    assert len(mus) and (
+        f"curated muscle, {len(mus):,} sets: {int((mus['camera_FDR'] < 0.05).sum()):,} at camera "
+        f"FDR below 5 %, {int((mus['permutation_FDR'] < 0.05).sum()):,} at permutation FDR below "
+        f"5 %, {int(mus['enriched'].sum()):,} called enriched" in page
+    )
+    assert "GSEA prerank, which ignores gene correlation" in page
 
 
 def test_report_first_screen_equals_the_tables(run):

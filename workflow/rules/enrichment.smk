@@ -19,17 +19,13 @@ ENRICHMENT_TARGETS = [
 ]
 
 
-def enrichment_design(wildcards):
-    """The design matrix of the DE fit that a contrast is read from."""
-    return f"results/de/designs/{DE_CONTRAST_DESIGNS[wildcards.contrast]}.tsv"
-
-
 # One job per contrast: the set tests (camera + permutation: what is called enriched) on the
 # counts with the fit's own design, GSEA prerank of the DE statistic (ranking only), plots.
 rule enrichment_contrast:
     input:
         adata="results/adata/counts.h5ad",
-        design=enrichment_design,
+        # the design matrix of the DE fit that the contrast is read from
+        design=lambda w: f"results/de/designs/{DE_CONTRAST_DESIGNS[w.contrast]}.tsv",
         meta="results/de/meta/{contrast}.json",
         de="results/de/{contrast}.tsv",
         gmt=list(ENRICHMENT_GMT.values()),
