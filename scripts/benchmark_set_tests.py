@@ -4,8 +4,13 @@ Each contrast of the bundled demo (70 participants, 206 samples, all genes; musc
 in its own process under ``/usr/bin/time -v`` (``myoclamp_tools.bench.settests``): the set
 tests' own wall and CPU seconds (loading the data excluded), the whole process's wall seconds
 and its peak RSS. Floors (issue 16): 30 s and 2 GB per contrast with 1,000 permutations.
+``--results RUN`` times the enrichment job's own path on a finished run (its design files, so
+with the config's ``de.unwanted`` factors; reading the counts included); ``--participants N`` the
+same path on a simulated trial of N participants (four biopsies each, 17,000 genes).
 
     .venv/bin/python scripts/benchmark_set_tests.py --permutations 1000 --threads 1
+    .venv/bin/python scripts/benchmark_set_tests.py --results /tmp/demo_run
+    .venv/bin/python scripts/benchmark_set_tests.py --participants 250 --contrasts treatment,insulin
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ def main() -> None:
     ap.add_argument("--permutations", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--budget", type=float, default=600.0, help="seconds per contrast")
+    ap.add_argument("--results", help="a finished run directory (DE contrasts only)")
+    ap.add_argument("--participants", type=int, help="a simulated trial of this many people")
     args = ap.parse_args()
+    extra = ["--results", args.results] if args.results else []
+    extra += ["--participants", str(args.participants)] if args.participants else []
     print("# machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()), flush=True)
     rows = []
     for contrast in args.contrasts.split(","):
@@ -49,6 +58,7 @@ def main() -> None:
             str(args.permutations),
             "--threads",
             str(args.threads),
+            *extra,
         ]
         run = run_measured(command, args.budget)
         row = {"contrast": contrast, "status": run.status}

@@ -78,8 +78,8 @@ def test_report_page_is_self_contained_with_first_screen_and_gene_data(tmp_path)
         "enriched" in treatment
     )
     assert (
-        "GSEA prerank, which ignores gene correlation (it permutes genes), would have 30 GO BP"
-        in (treatment)
+        "GSEA prerank, which ignores gene correlation (it permutes genes), has 30 GO BP sets"
+        in treatment
     )
 
 

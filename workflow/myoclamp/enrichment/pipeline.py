@@ -102,8 +102,8 @@ def contrast_set_tests(
     table, meta = run_set_tests(
         expr, design, contrast, sets, cfg, seed=cfg["seed"], threads=threads
     )
-    meta["genes_fitted_by_de"] = int(de_meta.get("genes_fitted", 0))
-    if meta["genes"] != meta["genes_fitted_by_de"]:
+    meta["genes_fitted_by_de"] = de_meta.get("genes_fitted")
+    if meta["genes_fitted_by_de"] is not None and meta["genes"] != meta["genes_fitted_by_de"]:
         log.warning(
             "%s: %d genes in the set tests, %d in the DE fit", contrast, meta["genes"],
             meta["genes_fitted_by_de"],

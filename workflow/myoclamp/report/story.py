@@ -166,11 +166,12 @@ def sets_sentence(s: dict, alpha: float = 0.05) -> str:
     )
     pre = {c: v["prerank"] for c, v in s.items() if "prerank" in v}
     if pre:
+        counts = [f"{n:,} {COLLECTION_NAMES.get(c, c)}" for c, n in pre.items()]
+        listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
         text += (
-            " GSEA prerank, which ignores gene correlation (it permutes genes), would have "
-            + ", ".join(f"{n:,} {COLLECTION_NAMES.get(c, c)}" for c, n in pre.items())
-            + f" sets at its FDR below {pct}; it is shown for ranking and leading edges only "
-            "and calls nothing."
+            " GSEA prerank, which ignores gene correlation (it permutes genes), has "
+            f"{listed} sets at its FDR below {pct}; it is shown for ranking and leading edges "
+            "only and calls nothing."
         )
     return text
 
