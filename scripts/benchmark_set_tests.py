@@ -18,10 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 
+from myoclamp.enrichment.genesets import collection_paths, load_collections
 from myoclamp_tools.bench.measure import machine, run_measured
+from myoclamp_tools.bench.settests import simulated_run
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CONTRASTS = (
     "treatment",
@@ -44,8 +50,17 @@ def main() -> None:
     ap.add_argument("--results", help="a finished run directory (DE contrasts only)")
     ap.add_argument("--participants", type=int, help="a simulated trial of this many people")
     args = ap.parse_args()
-    extra = ["--results", args.results] if args.results else []
-    extra += ["--participants", str(args.participants)] if args.participants else []
+    with tempfile.TemporaryDirectory() as tmp:
+        results = args.results
+        if args.participants:  # simulated once, here: the jobs measure the job's path only
+            sets = load_collections(collection_paths(["muscle", "go_bp"], [], ROOT / "resources"))
+            simulated_run(Path(tmp), args.participants, args.contrasts.split(","), sets)
+            results = tmp
+        measure(args, ["--results", results] if results else [])
+
+
+def measure(args: argparse.Namespace, extra: list[str]) -> None:
+    """One process per contrast under ``/usr/bin/time -v``; the table and the load after."""
     print("# machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()), flush=True)
     rows = []
     for contrast in args.contrasts.split(","):

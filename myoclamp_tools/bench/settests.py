@@ -39,11 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def simulated_run(
-    directory: Path, participants: int, contrast: str, sets, genes: int = 17_000
+    directory: Path, participants: int, contrasts: list[str], sets, genes: int = 17_000
 ) -> Path:
-    """``directory/results`` with counts.h5ad, the design file and the contrast's meta JSON of a
-    simulated trial (``myoclamp_tools.simulate``), as the DE job writes them; the genes carry
-    symbols of the sets' genes (seeded draw), so the sets match as on real data."""
+    """``directory/results`` with counts.h5ad, and the design files and meta JSON of
+    ``contrasts``, of a simulated trial (``myoclamp_tools.simulate``), as the DE jobs write
+    them; the genes carry symbols of the sets' genes (seeded draw), so the sets match as on real
+    data."""
     from myoclamp.de.design import build_design
     from myoclamp.de.designfile import write_design_matrix
     from myoclamp.de.specs import contrast_designs
@@ -57,21 +58,23 @@ def simulated_run(
     adata.var["symbol"] = rng.choice(named, size=genes, replace=len(named) < genes)
     adata.var["symbol"] = adata.var["symbol"].where(~adata.var["symbol"].duplicated(), "")
     res = directory / "results"
-    (res / "adata").mkdir(parents=True)
+    (res / "adata").mkdir(parents=True, exist_ok=True)
     adata.write_h5ad(res / "adata" / "counts.h5ad")
     config = simulation_config()
-    name = contrast_designs(config)[contrast]
-    design = build_design(adata.obs, name, config)
-    write_design_matrix(design, res / "de" / "designs" / f"{name}.tsv")
-    vector = design.contrasts[contrast]
-    meta = {
-        "contrast": contrast, "design": name, "formula": design.formula, "estimable": True,
-        "count_filter_min_count": 10, "count_filter_min_samples": design.min_group,
-        "contrast_vector": {
-            c: float(w) for c, w in zip(design.matrix.columns, vector, strict=True) if w
-        },
-    }  # fmt: skip
-    write_json(meta, res / "de" / "meta" / f"{contrast}.json")
+    designs = contrast_designs(config)
+    for contrast in contrasts:
+        name = designs[contrast]
+        design = build_design(adata.obs, name, config)
+        write_design_matrix(design, res / "de" / "designs" / f"{name}.tsv")
+        vector = design.contrasts[contrast]
+        meta = {
+            "contrast": contrast, "design": name, "formula": design.formula, "estimable": True,
+            "count_filter_min_count": 10, "count_filter_min_samples": design.min_group,
+            "contrast_vector": {
+                c: float(w) for c, w in zip(design.matrix.columns, vector, strict=True) if w
+            },
+        }  # fmt: skip
+        write_json(meta, res / "de" / "meta" / f"{contrast}.json")
     return directory
 
 
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             run = Path(args.results) if args.results else None
             if run is None:
-                run = simulated_run(Path(tmp), args.participants, args.contrast, sets)
+                run = simulated_run(Path(tmp), args.participants, [args.contrast], sets)
             wall, cpu = time.perf_counter(), time.process_time()
             table, meta = job_path(run, args.contrast, sets, args.permutations, args.threads)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

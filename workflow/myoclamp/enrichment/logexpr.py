@@ -55,7 +55,10 @@ def log_cpm(counts: np.ndarray, lib_size: np.ndarray, prior_count: float = PRIOR
     counts = np.asarray(counts, dtype=float)
     lib = np.asarray(lib_size, dtype=float)
     prior = prior_count * lib / lib.mean()
-    return np.log2((counts + prior[:, None]) / (lib + 2 * prior)[:, None] * 1e6)
+    out = counts + prior[:, None]  # one samples x genes array, updated in place
+    out /= (lib + 2 * prior)[:, None]
+    out *= 1e6
+    return np.log2(out, out=out)
 
 
 @dataclass
@@ -109,27 +112,30 @@ def log_expression(
     with at least ``min_count`` reads in at least ``min_samples`` samples. ``symbols``: gene
     column -> symbol (the AnnData's ``var["symbol"]``).
     """
-    keep = (counts.to_numpy() >= min_count).sum(axis=0) >= max(int(min_samples), 1)
-    sub = counts.loc[:, keep]
-    if sub.shape[1] < 3:
-        raise ValueError(f"only {sub.shape[1]} genes pass the count filter; set tests need 3")
-    x = sub.to_numpy(dtype=float)
+    raw = counts.to_numpy()
+    keep = (raw >= min_count).sum(axis=0) >= max(int(min_samples), 1)
+    genes = counts.columns[keep]
+    if len(genes) < 3:
+        raise ValueError(f"only {len(genes)} genes pass the count filter; set tests need 3")
+    x = raw[:, keep].astype(float)
+    del raw
     sf = median_ratio_size_factors(x)
     lib = sf * np.exp(np.mean(np.log(x.sum(axis=1))))
     values = log_cpm(x, lib, prior_count)
-    keys = gene_keys(sub.columns, symbols, values.mean(axis=0))
+    del x
+    keys = gene_keys(genes, symbols, values.mean(axis=0))
     log.info(
         "log2-CPM: %d of %d genes with >= %d reads in >= %d samples, %d samples",
-        sub.shape[1],
+        len(genes),
         counts.shape[1],
         min_count,
         min_samples,
-        sub.shape[0],
+        counts.shape[0],
     )
     return LogExpression(
-        values=pd.DataFrame(values, index=sub.index, columns=pd.Index(keys, dtype=object)),
-        gene_id=pd.Series(sub.columns.astype(str), index=keys),
-        lib_size=pd.Series(lib, index=sub.index),
-        size_factors=pd.Series(sf, index=sub.index),
+        values=pd.DataFrame(values, index=counts.index, columns=pd.Index(keys, dtype=object)),
+        gene_id=pd.Series(genes.astype(str), index=keys),
+        lib_size=pd.Series(lib, index=counts.index),
+        size_factors=pd.Series(sf, index=counts.index),
         genes_before_filter=counts.shape[1],
     )

@@ -102,7 +102,10 @@ def run_set_tests(
     cfg = set_settings(cfg)
     matrix = design.matrix
     vector = design.contrasts[contrast]
-    y = expr.values.loc[matrix.index].to_numpy(float)
+    values = expr.values
+    if not values.index.equals(matrix.index):
+        values = values.loc[matrix.index]
+    y = values.to_numpy(float)  # a view when the samples are already in the design's order
     index = collection_index(
         expr.values.columns,
         sets,
@@ -142,6 +145,7 @@ def run_set_tests(
             inter_gene_cor=None if cor is None else float(cor),
             variance=meta["camera_variance"],
         )
+    del resid  # samples x genes: not needed by the permutation test
     table = index.frame()
     table["direction"] = cam["direction"].to_numpy()
     table["mean_log2FC"] = index.sums(stats.estimate) / index.sizes
