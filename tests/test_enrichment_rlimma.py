@@ -2,9 +2,11 @@
 same log-scale data, design and sets (muscle + GO BP), and our log2-CPM against edgeR's ``cpm``.
 
 Run on purpose: ``bash scripts/install_r.sh`` then ``pytest -m rlimma``. Thresholds from issue
-16: Spearman of the set p-values >= 0.99 and the same sets at FDR < 5 %. The limma variance is
-the port (it agrees to rounding); the competitive variance (the workflow's default) is a different
-variance by design: its p-values must still rank the sets as R does (Spearman >= 0.99).
+16: Spearman of the set p-values >= 0.99 and the same sets at FDR < 5 %. The limma variance (the
+workflow's default, ``enrichment.camera_variance: limma``) is the port (it agrees to rounding);
+the competitive variance (an option) is a different variance by design: its p-values must still
+rank the sets as R does (Spearman >= 0.99). One case uses the insulin design as the workflow fits
+it, with the ``de.unwanted`` factor as a design column.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from conftest import run_on_purpose
 
 from myoclamp.adata import counts_frame
 from myoclamp.de.design import build_design
+from myoclamp.de.fit import add_unwanted_factors, expression_filter
+from myoclamp.de.settings import de_settings
+from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.enrichment.genesets import collection_paths, load_collections
 from myoclamp_tools.demo import generate
 from myoclamp_tools.nulls import permute_arms
@@ -58,17 +63,34 @@ def run(adata, config, design_name, contrast, sets, tmp_path):
     return camera_case(counts_frame(adata), adata.var["symbol"], design, contrast, sets, tmp_path)
 
 
-def test_demo_insulin(sets, tmp_path):
-    adata = demo_adata(
+@pytest.fixture(scope="module")
+def demo():
+    return demo_adata(
         {
             "samples": DEMO / "samples.tsv",
             "counts": DEMO / "counts.tsv.gz",
             "truth_samples": DEMO / "truth" / "samples.tsv",
         }
     )
-    rows = run(adata, DEMO_CONFIG, "insulin", "insulin", sets, tmp_path)
+
+
+def test_demo_insulin(demo, sets, tmp_path):
+    rows = run(demo, DEMO_CONFIG, "insulin", "insulin", sets, tmp_path)
     check(rows)
     assert rows[0]["fdr05_r"] >= 3  # the curated insulin sets at least
+
+
+def test_demo_insulin_with_the_unwanted_factor_the_workflow_fits(demo, sets, tmp_path):
+    de = de_settings(DEMO_CONFIG)  # schema defaults: one RUVg factor for the insulin designs
+    design = build_design(demo.obs, "insulin", DEMO_CONFIG)
+    counts = counts_frame(demo)
+    sub = counts.loc[design.matrix.index]
+    sub = sub.loc[:, expression_filter(sub, de["min_count"], de["min_samples"] or design.min_group)]
+    add_unwanted_factors(design, sub, de, control_gene_keys(demo.var, de, "insulin"))
+    assert "unwanted_1" in design.matrix.columns
+    rows = camera_case(counts, demo.var["symbol"], design, "insulin", sets, tmp_path)
+    check(rows)
+    assert rows[0]["fdr05_r"] >= 3
 
 
 def test_demo_treatment_with_effect(sets, tmp_path):
