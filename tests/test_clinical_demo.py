@@ -55,7 +55,9 @@ def test_endpoints_recover_the_planted_effects(tmp_path):
     os.chdir(ROOT)
     try:
         config = load_config(ROOT / "config.yaml")
-        pipeline.write_endpoints(config, str(tmp_path / "endpoints.tsv"))
+        inputs = config["inputs"]
+        out = str(tmp_path / "endpoints.tsv")
+        pipeline.write_endpoints(config, inputs["samples"], inputs["clinical"], out)
     finally:
         os.chdir(here)
     table = pd.read_csv(tmp_path / "endpoints.tsv", sep="\t").set_index("variable")
