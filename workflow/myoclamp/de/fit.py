@@ -67,7 +67,7 @@ def fit_design(
     negative-control genes ``control`` (columns of ``counts``) are added to the design first
     (:mod:`myoclamp.de.unwanted`).
     """
-    min_samples = settings.get("min_samples") or design.min_group
+    min_samples = settings["min_samples"] or design.min_group
     if design.matrix is None or design.reason:
         return Fit(design, None, counts.shape[1], int(min_samples or 0))
     sub = counts.loc[design.matrix.index]
