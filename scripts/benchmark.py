@@ -169,8 +169,8 @@ def run_cohort(
     designs = []
     if not args.no_r:
         print(f"[{name}] R DESeq2 on the fitted designs", flush=True)
-        designs = time_r_on_fits(rundir, here / "r", args.r_budget, args.r_genes or None)
-    fit_jobs = jobs[jobs["rule"] == "de_fit"].set_index("job")
+        designs = time_r_on_fits(rundir, cfg, here / "r", args.r_budget, args.r_genes or None)
+    fit_jobs = jobs[jobs["rule"] == "de_fit"].set_index("job")  # fit and contrasts of a design
     for row in designs:
         job = f"de/fit_{row['design']}"
         if job in fit_jobs.index:

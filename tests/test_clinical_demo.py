@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT
 
 from myoclamp.clinical import pipeline
+from myoclamp.clinical.endpoints import write_endpoints
 from myoclamp.config import load_config
 from myoclamp.enrichment.genesets import collection_paths
 from myoclamp.io import write_h5ad
@@ -56,8 +57,9 @@ def test_endpoints_recover_the_planted_effects(tmp_path):
     try:
         config = load_config(ROOT / "config.yaml")
         inputs = config["inputs"]
-        out = str(tmp_path / "endpoints.tsv")
-        pipeline.write_endpoints(config, inputs["samples"], inputs["clinical"], out)
+        write_endpoints(
+            config, inputs["samples"], inputs["clinical"], str(tmp_path / "endpoints.tsv")
+        )
     finally:
         os.chdir(here)
     table = pd.read_csv(tmp_path / "endpoints.tsv", sep="\t").set_index("variable")

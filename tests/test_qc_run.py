@@ -13,6 +13,7 @@ from conftest import ROOT
 from myoclamp.config import load_config
 from myoclamp.ingest.build import build_anndata
 from myoclamp.qc import pipeline
+from myoclamp.qc import plots as qc_plots
 from myoclamp.qc.run import run_qc, samples_table
 from myoclamp.qc.settings import QCSettings
 from myoclamp_tools.demo.generate import generate
@@ -98,7 +99,7 @@ def test_stage_functions_write_tables_and_figures(small_demo, tmp_path):
     assert len(table) == adata.n_obs
     plots = {f"pca_{f}": out / f"pca_{f}.png" for f in ("arm", "visit", "clamp", "site", "sex")}
     plots |= {n: out / f"{n}.png" for n in ("variance", "distances", "metrics")}
-    pipeline.write_plots(outputs["adata"], {k: str(v) for k, v in plots.items()})
+    qc_plots.write_plots(outputs["adata"], {k: str(v) for k, v in plots.items()})
     for png in plots.values():
         assert png.stat().st_size > 1000
         assert png.with_suffix(".svg").read_text().startswith("<?xml")

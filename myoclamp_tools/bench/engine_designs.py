@@ -4,9 +4,9 @@ Three sources, every design filtered as ``myoclamp.de.fit.fit_design`` filters i
 
 - ``demo``: the cohort of a config (``config.yaml``: ``resources/demo/``) ingested in memory with
   ``myoclamp.ingest.build.build_anndata`` (what the ``ingest`` rule writes), and every design the
-  workflow fits on it, from ``myoclamp.de.designs`` (``build_design``; first contrast of each);
+  workflow fits on it, from ``myoclamp.de.design`` (``build_design``; first contrast of each);
 - ``real``: GSE202295 with ``~ id + time`` and the nested ``~ group + group:idn + group:time``
-  (``myoclamp.de.designs.full_rank_matrix``), >= 10 reads in >= 10 samples;
+  (``myoclamp.de.design.full_rank_matrix``), >= 10 reads in >= 10 samples;
 - ``resampled_<n>``: the demo resampled to ``n`` samples with ``myoclamp_tools.bench.resample`` (the
   resampler of ``scripts/benchmark.py``), ingested and designed like the demo.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,11 +34,17 @@ def rule_logging(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            started = time.process_time()  # the process's CPU so far: interpreter and imports
             if rule:
                 log.info("rule %s, %s thread(s)", rule, threads)
             yield
             if rule:
-                log.info("rule %s done", rule)
+                log.info(
+                    "rule %s done: %.1f CPU seconds, %.1f of them before its code ran (imports)",
+                    rule,
+                    time.process_time(),
+                    started,
+                )
     except Exception:
         log.exception("rule failed")
         raise

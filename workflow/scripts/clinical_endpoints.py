@@ -1,6 +1,6 @@
 """clinical_endpoints: each clinical variable by arm and visit, and the ANCOVA arm effect."""
 
-from myoclamp.clinical.pipeline import write_endpoints
+from myoclamp.clinical.endpoints import write_endpoints
 from myoclamp.logs import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):

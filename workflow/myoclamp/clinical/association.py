@@ -53,7 +53,7 @@ def default_min_samples(n: int) -> int:
 
 def tested_genes(counts: pd.DataFrame, de_cfg: dict) -> pd.Index:
     """Genes passing the DE count filter (``de.min_count`` in ``de.min_samples`` samples)."""
-    min_samples = de_cfg.get("min_samples") or default_min_samples(len(counts))
+    min_samples = de_cfg["min_samples"] or default_min_samples(len(counts))
     keep = expression_filter(counts, int(de_cfg["min_count"]), int(min_samples))
     log.info(
         "%d of %d genes with >= %d reads in >= %d samples",

@@ -1,4 +1,5 @@
-"""The clinical stage end to end, one function per rule."""
+"""The expression-vs-M-value rules of the clinical stage, one function per rule (the endpoints' rule
+function is :func:`myoclamp.clinical.endpoints.write_endpoints`: it needs none of this)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from myoclamp.clinical.change import (
     empty_change_table,
     paired_samples,
 )
-from myoclamp.clinical.endpoints import endpoint_table
 from myoclamp.clinical.samples import baseline_samples
 from myoclamp.clinical.sets import (
     empty_set_table,
@@ -103,17 +103,6 @@ def baseline_genes(
         meta[f"{method}_abs_estimate_gt_0.3"] = int((sub["estimate"].abs() > 0.3).sum())
     log.info("genes vs M-value: %s", {k: v for k, v in meta.items() if k != "notes"})
     return table, meta
-
-
-def write_endpoints(config: dict, samples: str, clinical: str | None, out: str) -> None:
-    """``results/clinical/endpoints.tsv`` from the sample sheet and clinical table (every
-    participant's clinical values, biopsy or not)."""
-    from myoclamp.ingest.sheets import load_sheets
-
-    cfg = clinical_settings(config)
-    inputs = {**config["inputs"], "samples": samples, "clinical": clinical}
-    sheets = load_sheets({**config, "inputs": inputs})
-    write_tsv(endpoint_table(sheets.samples, sheets.clinical, cfg), out)
 
 
 def write_association(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from pydeseq2.dds import DeseqDataSet
@@ -18,7 +16,6 @@ from threadpoolctl import threadpool_limits
 from myoclamp.de.design import Design
 from myoclamp.de.settings import unwanted_factors
 from myoclamp.de.unwanted import control_factors
-from myoclamp.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +67,7 @@ def fit_design(
     negative-control genes ``control`` (columns of ``counts``) are added to the design first
     (:mod:`myoclamp.de.unwanted`).
     """
-    min_samples = settings.get("min_samples") or design.min_group
+    min_samples = settings["min_samples"] or design.min_group
     if design.matrix is None or design.reason:
         return Fit(design, None, counts.shape[1], int(min_samples or 0))
     sub = counts.loc[design.matrix.index]
@@ -149,18 +146,3 @@ def add_unwanted_factors(
         )
     design.add_columns(unwanted.values)
     design.unwanted = unwanted.meta()
-
-
-def save_fit(fit: Fit, path: str | Path) -> None:
-    """Pickle a fit atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        pickle.dump(fit, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_fit(path: str | Path) -> Fit:
-    """Read a fit written by :func:`save_fit` (a trusted workflow output)."""
-    with open(path, "rb") as fh:
-        fit = pickle.load(fh)
-    if not isinstance(fit, Fit):
-        raise TypeError(f"{path}: not a myoclamp DE fit; delete it and rerun")
-    return fit

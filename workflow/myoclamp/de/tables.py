@@ -108,5 +108,5 @@ def summary_table(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     if not out.empty:
         out["estimable"] = out["estimable"].map({True: "yes", False: "no"})
-        out["reason"] = out["reason"].replace("", np.nan)
+        out["reason"] = out["reason"].where(out["reason"] != "", np.nan)
     return out

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from myoclamp.config import SECTIONS_KEY
+from myoclamp.config import SECTIONS_KEY, section
 from myoclamp.errors import Problems
 from myoclamp.ingest import joins
 from myoclamp.ingest.counts import CountTable, header_columns, read_counts, sample_from_bam
@@ -84,7 +84,7 @@ def provenance(config: dict, root: Path) -> dict:
     """Inputs (relative paths, sha256), package versions and the resolved config."""
     inputs = {}
     for key in ("counts", "samples", "clinical"):
-        path = config["inputs"].get(key)
+        path = section(config, "inputs")[key]
         if path:
             p = Path(path)
             rel = (
@@ -137,7 +137,7 @@ def build_obs(sheets: Sheets, config: dict, samples: list[str], excluded: set[st
             obs[col] = obs[col].astype("category")
     obs["participant"] = obs["participant"].astype(str)
     obs["excluded"] = obs.index.isin(excluded)
-    reasons = {e["sample"]: e["reason"] for e in config.get("exclude", [])}
+    reasons = {e["sample"]: e["reason"] for e in section(config, "exclude")}
     obs["exclusion_reason"] = [reasons.get(s, "") for s in obs.index]
     return obs
 
@@ -160,12 +160,12 @@ def read_checked_counts(
     """Read the count table and check its content: cells, gene keys (spreadsheet dates, mixed id
     types, duplicates) and libraries (empty or near zero, unless excluded); every problem found
     is raised together. ``samples`` (the sheet, or None) maps featureCounts BAM columns."""
-    inputs = config["inputs"]
+    inputs = section(config, "inputs")
     problems = Problems()
     table: CountTable = read_counts(
         inputs["counts"],
         inputs["format"],
-        round_counts=inputs.get("round_counts", False),
+        round_counts=inputs["round_counts"],
         bam_to_sample=bam_map(config, samples) if samples is not None else None,
         collect=problems,
     )
@@ -179,10 +179,10 @@ def read_checked_counts(
         symbols, more = restore_symbols(genes["symbol"], table.path)
         genes = genes.assign(symbol=symbols.to_numpy())
         notes = [*notes, *more]
-    configured = inputs.get("gene_ids", "auto")
+    configured = inputs["gene_ids"]
     kind = id_type(keys, configured)
     notes += problems.run(id_mixture, keys, kind, configured, table.path) or []
-    duplicates = inputs.get("duplicate_genes", "error")
+    duplicates = inputs["duplicate_genes"]
     annotated = problems.run(annotate, keys, genes, kind, load_gene_map(), table.path, duplicates)
     if cells_ok:
         problems.run(check_libraries, table.counts.sum(axis=0), excluded, table.path)
@@ -235,7 +235,7 @@ def build_anndata(config: dict, root: str | Path = ".") -> ad.AnnData:
         "duplicated_keys_summed": [str(k) for k in report["duplicated_keys"]],
         "notes": [*sheets.notes, *checked.notes],
     }
-    excl = config.get("exclude", [])
+    excl = section(config, "exclude")
     adata.uns["exclusions"] = pd.DataFrame(excl, columns=["sample", "reason"]).astype(str)
     log.info(
         "AnnData: %d samples x %d genes (%s, %.0f%% zeros, %d excluded)",

@@ -15,6 +15,7 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from myoclamp.config import section
 from myoclamp.errors import InputError, Problems, preview
 from myoclamp.ingest import joins
 from myoclamp.ingest.tables import read_table, table_row
@@ -39,7 +40,7 @@ class Sheets:
 
 def role_columns(config: dict) -> dict[str, str]:
     """Role -> the trial's own column name, for the roles the config fills."""
-    cols = config.get("columns", {})
+    cols = section(config, "columns")
     return {role: cols[role] for role in ROLES if cols.get(role)}
 
 
@@ -185,7 +186,7 @@ def _check_sample_ids(df: pd.DataFrame, path: str, roles: dict[str, str]) -> Non
 
 
 def _check_clamp_column(df: pd.DataFrame, config: dict, path: str, roles: dict[str, str]) -> None:
-    if config.get("columns", {}).get("clamp") and "clamp" not in df:
+    if section(config, "columns")["clamp"] and "clamp" not in df:
         raise InputError(
             path,
             f"column {roles['clamp']!r} (role 'clamp')",
@@ -289,12 +290,12 @@ def _check_configured_variables(
 def read_clinical(config: dict, samples: pd.DataFrame | None) -> pd.DataFrame | None:
     """Read and validate the clinical table, and check its join keys against the sample sheet
     (skipped when ``samples`` is None: the sheet itself failed)."""
-    path = config["inputs"].get("clinical")
+    path = section(config, "inputs")["clinical"]
     if not path:
         return None
     roles = {r: c for r, c in role_columns(config).items() if r in ("participant", "visit", "sex")}
     df = _rename(read_table(path), path, roles, ("participant", "visit"))
-    clin = config.get("clinical", {})
+    clin = section(config, "clinical")
     wanted = set(clin.get("variables", [])) | set(clin.get("covariates", []))
     if clin.get("m_value"):
         wanted.add(clin["m_value"])
@@ -326,7 +327,7 @@ def check_sex_codes(config: dict, table: pd.DataFrame, path: str) -> None:
     """Sex values must be the configured codes (levels.sex) or missing."""
     if "sex" not in table:
         return
-    codes = config["levels"].get("sex", {"female": "F", "male": "M"})
+    codes = section(config, "levels")["sex"]
     bad = table["sex"].dropna()[~table["sex"].dropna().isin(codes.values())]
     if len(bad):
         raise InputError(
@@ -339,7 +340,7 @@ def check_sex_codes(config: dict, table: pd.DataFrame, path: str) -> None:
 
 def check_exclusions(config: dict, samples: pd.DataFrame, counted: list[str]) -> set[str]:
     """Exclusions name known samples; every counted sample is in the sheet and the reverse."""
-    excluded = {e["sample"]: e["reason"] for e in config.get("exclude", [])}
+    excluded = {e["sample"]: e["reason"] for e in section(config, "exclude")}
     known = set(samples.index) | set(counted)
     problems = Problems()
     unknown = sorted(set(excluded) - known)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from myoclamp.config import problems, validated
+from myoclamp.config import problems, section, validated
 from myoclamp.de.settings import de_settings
 from myoclamp.de.specs import contrast_designs
 from myoclamp.de.unwanted import control_gene_keys
@@ -70,7 +70,7 @@ def check_all(config: dict, content: bool = True) -> Checked:
     sheets = problems.run(load_sheets, config)
     samples = sheets.samples if sheets is not None else None
     counted = problems.run(counted_samples, config, samples)
-    excluded = {e["sample"] for e in config.get("exclude", [])}
+    excluded = {e["sample"] for e in section(config, "exclude")}
     if samples is not None and counted is not None:
         problems.run(check_exclusions, config, samples, counted)
     designs = problems.run(contrast_designs, config, samples) if samples is not None else None

@@ -5,6 +5,7 @@ Each figure is written as PNG and as SVG beside it (same name, ``.svg``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import anndata as ad
@@ -158,3 +159,14 @@ def plot_metrics(adata: ad.AnnData, png: str | Path) -> None:
         ax.axis("off")
     fig.tight_layout()
     save(fig, png)
+
+
+def write_plots(adata_path: str, outputs: Mapping[str, str]) -> None:
+    """PCA by factor (``pca_<factor>``), variance explained (``variance``), distance heatmap
+    (``distances``) and metric panels (``metrics``), PNG + SVG."""
+    qc = ad.read_h5ad(adata_path)
+    for factor in PCA_FACTORS:
+        plot_pca(qc, factor, outputs[f"pca_{factor}"])
+    plot_variance_explained(qc.uns["qc"]["variance_explained"], outputs["variance"])
+    plot_distance_heatmap(qc, outputs["distances"])
+    plot_metrics(qc, outputs["metrics"])
