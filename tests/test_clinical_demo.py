@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT
 
 from myoclamp.clinical import pipeline
+from myoclamp.clinical.endpoints import write_endpoints
 from myoclamp.config import load_config
 from myoclamp.enrichment.genesets import collection_paths
 from myoclamp.io import write_h5ad
@@ -55,7 +56,10 @@ def test_endpoints_recover_the_planted_effects(tmp_path):
     os.chdir(ROOT)
     try:
         config = load_config(ROOT / "config.yaml")
-        pipeline.write_endpoints(config, str(tmp_path / "endpoints.tsv"))
+        inputs = config["inputs"]
+        write_endpoints(
+            config, inputs["samples"], inputs["clinical"], str(tmp_path / "endpoints.tsv")
+        )
     finally:
         os.chdir(here)
     table = pd.read_csv(tmp_path / "endpoints.tsv", sep="\t").set_index("variable")
@@ -80,12 +84,13 @@ def test_oxidative_set_found_and_single_genes_weak(demo, tmp_path):
         assert (sub["padj"] < 0.05).sum() <= 5
     rho = table.loc[table["method"] == "spearman", "estimate"].abs()
     assert (rho <= 0.3).mean() > 0.8
-    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "gsea", "meta")}
+    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "set_tests", "meta")}
     pipeline.write_sets(h5, str(genes), gmt, config, out)
     sets = pd.read_csv(out["sets"], sep="\t").set_index("set")
     assert sets.loc["OXPHOS", "estimate"] > 0.5 and sets.loc["OXPHOS", "padj"] < 0.01
-    gsea = pd.read_csv(out["gsea"], sep="\t")
-    oxphos = gsea[gsea["set"] == "OXPHOS"]
-    assert len(oxphos) == 2 and (oxphos["NES"] > 0).all() and (oxphos["FDR"] < 0.05).all()
+    tests = pd.read_csv(out["set_tests"], sep="\t").set_index("set")
+    oxphos = tests.loc["OXPHOS"]
+    assert oxphos["enriched"] and oxphos["direction"] == "Up" and oxphos["camera_FDR"] < 1e-4
+    assert tests.loc[tests["collection"] == "muscle", "enriched"].sum() == 1  # OXPHOS only
     top = sets[sets["collection"] == "go_bp"].head(5)["description"].str.cat(sep=" ")
     assert "electron transport" in top or "oxidative phosphorylation" in top

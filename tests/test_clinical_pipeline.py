@@ -1,5 +1,6 @@
 """The clinical stage on a small synthetic trial: endpoints, per-gene and set association with
-the M-value, GSEA reproducibility, change vs change, plots, and trials without an M-value."""
+the M-value (set scores and set tests), reproducibility, change vs change, plots, and trials
+without an M-value."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from pydeseq2.dds import DeseqDataSet
 
 from myoclamp.clinical import pipeline
 from myoclamp.clinical.endpoints import endpoint_table
-from myoclamp.clinical.sets import association_gsea
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.enrichment.genesets import GeneSets
+from myoclamp.enrichment.settests import SET_TEST_COLUMNS
 from myoclamp.io import write_h5ad
 
 N_PEOPLE, N_GENES, SET_SIZE = 24, 200, 20
@@ -40,8 +40,8 @@ def config(**clinical) -> dict:
         "clinical": section,
         "de": {"min_count": 5, "min_samples": None, "alpha": 0.05, "fit_type": "parametric",
                "refit_cooks": True, "cooks_filter": True, "independent_filter": True},
-        "enrichment": {"permutations": 200, "min_size": 10, "max_size": 100,
-                       "curated_min_size": 5},
+        "enrichment": {"permutations": 200, "set_permutations": 199, "min_size": 10,
+                       "max_size": 100, "curated_min_size": 5},
         "seed": 11,
     }  # fmt: skip
 
@@ -133,38 +133,41 @@ def test_genes_table_finds_the_planted_genes_with_both_methods(genes_table):
     assert deseq.loc[planted, "estimate"].median() == pytest.approx(0.25 * 1.5 / np.log(2), rel=0.5)
 
 
-def test_sets_gsea_and_scores_find_the_planted_set_and_are_reproducible(
+def test_set_scores_and_set_tests_find_the_planted_set_and_are_reproducible(
     trial, genes_table, gmt, tmp_path
 ):
     path = tmp_path / "genes.tsv"
     genes_table[0].to_csv(path, sep="\t", index=False, na_rep="NA")
     h5 = tmp_path / "qc.h5ad"
     write_h5ad(trial, h5)
-    outs = [{k: str(tmp_path / f"{k}{i}.tsv") for k in ("sets", "gsea", "meta")} for i in (1, 2)]
+    outs = [
+        {k: str(tmp_path / f"{k}{i}.tsv") for k in ("sets", "set_tests", "meta")} for i in (1, 2)
+    ]
     for out in outs:
         pipeline.write_sets(str(h5), str(path), gmt, config(), out)
     sets = pd.read_csv(outs[0]["sets"], sep="\t").set_index("set")
     assert sets.loc["UP_WITH_M", "estimate"] > 0.6 and sets.loc["UP_WITH_M", "padj"] < 0.01
     assert sets.loc["NULL_SET", "padj"] > 0.05
-    gsea = pd.read_csv(outs[0]["gsea"], sep="\t")
-    up = gsea[gsea["set"] == "UP_WITH_M"]
-    assert (up["NES"] > 0).all() and (up["FDR"] < 0.05).all() and len(up) == 2
+    tests = pd.read_csv(outs[0]["set_tests"], sep="\t")
+    assert list(tests.columns) == SET_TEST_COLUMNS
+    tests = tests.set_index("set")
+    assert tests.loc["UP_WITH_M", "enriched"] and tests.loc["UP_WITH_M", "direction"] == "Up"
+    assert not tests.loc["NULL_SET", "enriched"]
     # same seed, same permutations: identical tables
-    assert Path(outs[0]["gsea"]).read_text() == Path(outs[1]["gsea"]).read_text()
+    assert Path(outs[0]["set_tests"]).read_text() == Path(outs[1]["set_tests"]).read_text()
     meta = json.loads(Path(outs[0]["meta"]).read_text())
-    assert meta["seed"] == 11 and meta["covariates"] == ["age", "sex"]
-
-
-def test_gsea_permutations_depend_on_the_seed(genes_table):
-    sets = GeneSets()
-    sets.add("NULL_SET", [f"GENE{j}" for j in range(100, 120)], "go")
-    cfg = {"permutations": 100, "min_size": 10, "max_size": 100, "curated_min_size": 5,
-           "weight": 1.0}  # fmt: skip
-    a = association_gsea(genes_table[0], sets, {**cfg, "seed": 1})
-    b = association_gsea(genes_table[0], sets, {**cfg, "seed": 1})
-    c = association_gsea(genes_table[0], sets, {**cfg, "seed": 2})
-    pd.testing.assert_frame_equal(a, b)
-    assert not np.allclose(a["NES"], c["NES"])
+    assert meta["covariates"] == ["age", "sex"]
+    st = meta["set_tests"]
+    assert st["seed"] == 11 and st["permutations"] == 199 and st["samples"] == N_PEOPLE - 1
+    assert st["permutation_scheme"] == "arms" and st["permutation_exact"] is False  # covariates
+    # the genes of the per-gene DESeq2 association (same count filter)
+    deseq = genes_table[0][genes_table[0]["method"] == "deseq2"]
+    assert st["genes"] == deseq["gene_id"].nunique()
+    other = {k: str(tmp_path / f"{k}3.tsv") for k in ("sets", "set_tests", "meta")}
+    pipeline.write_sets(str(h5), str(path), gmt, {**config(), "seed": 12}, other)
+    a, b = (pd.read_csv(o["set_tests"], sep="\t").set_index("set") for o in (outs[0], other))
+    assert a["camera_pvalue"].equals(b["camera_pvalue"].reindex(a.index))
+    assert not a["permutation_pvalue"].equals(b["permutation_pvalue"].reindex(a.index))
 
 
 def test_change_vs_change_uses_participants_with_both_visits(trial, gmt, tmp_path):
@@ -186,7 +189,7 @@ def test_plots_are_written(trial, genes_table, gmt, tmp_path):
     write_h5ad(trial, h5)
     genes = tmp_path / "genes.tsv"
     genes_table[0].to_csv(genes, sep="\t", index=False, na_rep="NA")
-    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "gsea", "meta")}
+    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "set_tests", "meta")}
     pipeline.write_sets(str(h5), str(genes), gmt, config(), out)
     png = {k: tmp_path / f"{k}.png" for k in ("genes", "sets")}
     pipeline.write_plots(str(h5), str(genes), out["sets"], gmt, config(), png)
@@ -206,9 +209,10 @@ def test_a_trial_without_m_value_writes_empty_tables_with_a_note(trial, gmt, tmp
     write_h5ad(trial, h5)
     genes = tmp_path / "genes.tsv"
     table.to_csv(genes, sep="\t", index=False)
-    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "gsea", "meta")}
+    out = {k: str(tmp_path / f"{k}.tsv") for k in ("sets", "set_tests", "meta")}
     pipeline.write_sets(str(h5), str(genes), gmt, cfg, out)
     assert pd.read_csv(out["sets"], sep="\t").empty
+    assert pd.read_csv(out["set_tests"], sep="\t").empty
     change = {k: str(tmp_path / f"c_{k}.tsv") for k in ("genes", "sets", "meta")}
     pipeline.write_change(str(h5), gmt, cfg, change)
     assert pd.read_csv(change["genes"], sep="\t").empty

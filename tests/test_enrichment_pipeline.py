@@ -1,7 +1,9 @@
-"""Enrichment stage end to end on a synthetic DE table: gene sets, GSEA, ORA, plots, offline."""
+"""The enrichment job end to end on a small simulated trial: the DE job's design file, the set tests
+on the counts with that design, the prerank table labelled, the plots; offline and seeded."""
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -9,50 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from myoclamp.enrichment.genesets import (
-    collection_paths,
-    load_collections,
-    ranking_table,
-    read_gmt,
-)
-from myoclamp.enrichment.ora import ora
-from myoclamp.enrichment.pipeline import write_gsea, write_ora, write_plots
+from myoclamp.de.design import build_design
+from myoclamp.de.designfile import fitted_design, read_design_matrix, write_design_matrix
+from myoclamp.de.pipeline import PLOTS, write_design
+from myoclamp.enrichment.permutation import permutation_scheme
+from myoclamp.enrichment.pipeline import PRERANK_COLUMNS, PRERANK_NOTE, write_enrichment
+from myoclamp.enrichment.prerank import RESULT_COLUMNS
+from myoclamp.enrichment.settests import SET_TEST_COLUMNS
+from myoclamp_tools.simulate import simulate_trial, simulation_config
 
-ROOT = Path(__file__).resolve().parents[1]
-RESOURCES = ROOT / "resources"
-
-
-def de_table(seed: int = 0, n: int = 3000) -> pd.DataFrame:
-    """A DE table in the DE stage's shape, with the curated clamp response planted."""
-    rng = np.random.default_rng(seed)
-    genes = pd.read_csv(RESOURCES / "genes" / "human_genes.tsv.gz", sep="\t")
-    coding = genes.loc[genes["gene_type"] == "protein-coding"].drop_duplicates("symbol")
-    muscle = read_gmt(RESOURCES / "genesets" / "muscle.gmt", "muscle")
-    up, down = muscle.genes["CLAMP_RESPONSE_UP"], muscle.genes["CLAMP_RESPONSE_DOWN"]
-    rest = coding.loc[~coding["symbol"].isin(up + down)].sample(n, random_state=seed)
-    symbols = list(up) + list(down) + rest["symbol"].tolist()
-    stat = rng.standard_normal(len(symbols))
-    stat[: len(up)] += 4
-    stat[len(up) : len(up) + len(down)] -= 4
-    lfc = stat * 0.2
-    pvalue = 2 * (1 - pd.Series(np.abs(stat)).rank(pct=True).to_numpy() * 0.999)
-    padj = np.minimum(pvalue * 3, 1.0)
-    padj[len(symbols) - 50 :] = np.nan  # independently filtered
-    return pd.DataFrame(
-        {
-            "gene_id": [f"ENSG{i:011d}" for i in range(len(symbols))],
-            "symbol": symbols,
-            "baseMean": rng.gamma(2, 200, len(symbols)),
-            "log2FoldChange": lfc,
-            "lfcSE": 0.2,
-            "stat": stat,
-            "pvalue": pvalue,
-            "padj": padj,
-            "log2FoldChange_shrunk": lfc * 0.8,
-            "filtered": np.isnan(padj),
-            "outlier": False,
-        }
-    )
+PNGS = ("dot", "running_top", "running_curated")
 
 
 @pytest.fixture
@@ -67,118 +35,131 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
-@pytest.fixture
-def config():
-    return {
-        "seed": 42,
-        "enrichment": {"collections": ["muscle", "go_cc"], "permutations": 300},
+def write_gmt(path: Path, sets: dict[str, list[str]]) -> str:
+    path.write_text("".join(f"{n}\tset {n}\t" + "\t".join(g) + "\n" for n, g in sets.items()))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    """counts.h5ad, the insulin design's DE outputs (design file, meta, table) and GMT files."""
+    root = tmp_path_factory.mktemp("enrichment")
+    adata, truth = simulate_trial((6, 6), 400, insulin_genes=30, insulin_lfc=1.5, seed=7)
+    adata.write_h5ad(root / "counts.h5ad")
+    config = {
+        **simulation_config(shrink=False),
+        "seed": 11,
+        "enrichment": {"permutations": 200, "set_permutations": 199, "min_size": 5},
     }
+    paths = {"tsv": root / "insulin.tsv", "meta": root / "meta" / "insulin.json"}
+    paths.update({p: root / "plots" / f"{p}.png" for p in PLOTS})
+    design_path = root / "designs" / "insulin.tsv"
+    outputs = {"insulin": {k: str(v) for k, v in paths.items()}}
+    write_design(str(root / "counts.h5ad"), "insulin", config, outputs, matrix=str(design_path))
+    up = list(truth["insulin"].index[truth["insulin"] > 0])
+    rng = np.random.default_rng(0)
+    genes = list(adata.var_names)
+    gmt = {
+        "planted": write_gmt(root / "planted.gmt", {"INSULIN_UP": up}),
+        "go_bp": write_gmt(
+            root / "random.gmt",
+            {f"GO:{j:07d}": list(rng.choice(genes, 25, replace=False)) for j in range(20)},
+        ),
+    }
+    inputs = {"adata": str(root / "counts.h5ad"), "design": str(design_path),
+              "meta": str(paths["meta"]), "de": str(paths["tsv"])}  # fmt: skip
+    return root, config, inputs, gmt
 
 
-def test_offline_guard_catches_a_library_name(offline):
-    """The guard works: gseapy given an Enrichr library *name* tries the network."""
-    import gseapy
-
-    with pytest.raises(AssertionError, match="network access attempted"):
-        gseapy.enrich(gene_list=["A", "B"], gene_sets="KEGG_2016", outdir=None, no_plot=True)
-
-
-def test_stage_runs_offline_and_finds_planted_sets(tmp_path, offline, config):
-    de = de_table()
-    de_path = tmp_path / "insulin.tsv"
-    de.to_csv(de_path, sep="\t", index=False)
-    gmt = collection_paths(["muscle", "go_cc"], [], RESOURCES)
-    write_gsea(str(de_path), gmt, str(tmp_path / "gsea.tsv"), config, threads=2)
-    write_ora(str(de_path), gmt, str(tmp_path / "ora.tsv"), config)
-    res = pd.read_csv(tmp_path / "gsea.tsv", sep="\t")
-    assert list(res.columns[:8]) == [
-        "set", "description", "collection", "size", "ES", "NES", "pvalue", "FDR"
-    ]  # fmt: skip
-    cur = res[res["collection"] == "muscle"].set_index("set")
-    assert cur["FDR"].idxmin() in {"CLAMP_RESPONSE_UP", "CLAMP_RESPONSE_DOWN"}
-    assert cur.loc["CLAMP_RESPONSE_UP", "NES"] > 0 and cur.loc["CLAMP_RESPONSE_UP", "FDR"] < 0.05
-    assert cur.loc["CLAMP_RESPONSE_DOWN", "NES"] < 0
-    assert cur.loc["CLAMP_RESPONSE_DOWN", "FDR"] < 0.05
-    assert set(res["collection"]) == {"muscle", "go_cc"}
-    assert res.loc[res["collection"] == "go_cc", "size"].between(15, 500).all()
-    ora_res = pd.read_csv(tmp_path / "ora.tsv", sep="\t")
-    up = ora_res[(ora_res["direction"] == "up") & (ora_res["set"] == "CLAMP_RESPONSE_UP")]
-    assert len(up) == 1 and up["FDR"].iloc[0] < 0.05
-    # background = genes with a padj: the 50 filtered genes are not in it
-    assert (ora_res["background_size"] == len(de) - 50).all()
-
-    outputs = {k: str(tmp_path / f"{k}.png") for k in ("dot", "running_top", "running_curated")}
-    write_plots(str(de_path), str(tmp_path / "gsea.tsv"), gmt, outputs, config, "insulin")
-    for path in outputs.values():
-        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def run(root: Path, config: dict, inputs: dict, gmt: dict, tag: str) -> dict[str, Path]:
+    out = {"sets": root / tag / "insulin.tsv", "meta": root / tag / "meta.json",
+           "prerank": root / tag / "insulin.prerank.tsv"}  # fmt: skip
+    out.update({p: root / tag / f"{p}.png" for p in PNGS})
+    write_enrichment(inputs, gmt, config, {k: str(v) for k, v in out.items()}, "insulin")
+    return out
 
 
-def test_same_seed_gives_identical_files(tmp_path, config):
-    de_path = tmp_path / "de.tsv"
-    de_table(seed=3).to_csv(de_path, sep="\t", index=False)
-    gmt = collection_paths(["muscle"], [], RESOURCES)
-    write_gsea(str(de_path), gmt, str(tmp_path / "a.tsv"), config)
-    write_gsea(str(de_path), gmt, str(tmp_path / "b.tsv"), config, threads=2)
-    assert (tmp_path / "a.tsv").read_bytes() == (tmp_path / "b.tsv").read_bytes()
-    config["seed"] = 43
-    write_gsea(str(de_path), gmt, str(tmp_path / "c.tsv"), config)
-    assert (tmp_path / "a.tsv").read_bytes() != (tmp_path / "c.tsv").read_bytes()
+def test_the_job_calls_the_planted_set_with_the_fits_design(trial, offline):
+    root, config, inputs, gmt = trial
+    out = run(root, config, inputs, gmt, "a")
+    table = pd.read_csv(out["sets"], sep="\t")
+    assert list(table.columns) == SET_TEST_COLUMNS
+    assert list(table["collection"].unique()) == ["planted", "go_bp"]  # as configured
+    row = table.set_index("set").loc["INSULIN_UP"]
+    assert row["enriched"] and row["direction"] == "Up" and row["mean_log2FC"] > 0.5
+    assert table.loc[table["collection"] == "go_bp", "description"].str.startswith("set GO:").all()
+    meta = json.loads(out["meta"].read_text())
+    de_meta = json.loads(Path(inputs["meta"]).read_text())
+    assert meta["genes"] == meta["genes_fitted_by_de"] == de_meta["genes_fitted"]
+    assert meta["samples"] == de_meta["samples"] and meta["seed"] == 11
+    assert meta["camera_variance"] == "limma" and meta["permutations"] == 199
+    assert meta["permutation_scheme"] == "flip" and meta["permutation_exact"] is True
+    assert meta["collections"]["planted"] == {"sets": 1, "camera_fdr": 1, "permutation_fdr": 1,
+                                              "enriched": 1}  # fmt: skip
+    prerank = pd.read_csv(out["prerank"], sep="\t")
+    assert list(prerank.columns) == PRERANK_COLUMNS == [*RESULT_COLUMNS, "note"]
+    assert (prerank["note"] == PRERANK_NOTE).all() and "gene correlation" in PRERANK_NOTE
+    for name in PNGS:
+        assert out[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_ranking_table_keys_duplicates_and_missing_symbols():
-    de = pd.DataFrame(
-        {
-            "gene_id": ["E1", "E2", "E3", "E4", "E5"],
-            "symbol": ["TTN", "TTN", None, "DES", "MB"],
-            "baseMean": [10.0, 500.0, 5.0, 50.0, 1.0],
-            "log2FoldChange": [1.0, 2.0, 0.5, -1.0, 0.0],
-            "stat": [1.0, 3.0, 0.2, -2.0, np.nan],
-            "padj": [0.5, 0.01, 0.9, 0.04, np.nan],
-        }
+def test_same_seed_same_files_another_seed_other_permutations(trial):
+    root, config, inputs, gmt = trial
+    a = run(root, config, inputs, gmt, "a2")
+    b = run(root, config, inputs, gmt, "b2")
+    for key in ("sets", "prerank", "meta"):
+        assert a[key].read_bytes() == b[key].read_bytes()
+    c = run(root, {**config, "seed": 12}, inputs, gmt, "c2")
+    ta, tc = (pd.read_csv(x["sets"], sep="\t").set_index("set") for x in (a, c))
+    pd.testing.assert_series_equal(ta["camera_pvalue"], tc["camera_pvalue"])  # no randomness
+    assert not ta["permutation_pvalue"].equals(tc["permutation_pvalue"].reindex(ta.index))
+
+
+def test_design_file_round_trips_the_fitted_design_with_unwanted_columns(tmp_path):
+    adata, _ = simulate_trial((4, 4), 120, seed=3)
+    design = build_design(adata.obs, "insulin", simulation_config())
+    rng = np.random.default_rng(1)
+    design.add_columns(
+        pd.DataFrame({"unwanted_1": rng.normal(size=design.n_samples) / 3}, design.matrix.index)
     )
-    tab = ranking_table(de).set_index("gene_id")
-    assert tab.loc["E2", "key"] == "TTN" and tab.loc["E1", "key"] == "E1"
-    assert tab.loc["E3", "key"] == "E3" and "E5" not in tab.index
-    with pytest.raises(ValueError, match=r"columns \['stat'\] missing"):
-        ranking_table(de.drop(columns="stat"), source="x.tsv")
-
-
-def test_gmt_errors_name_file_and_line(tmp_path):
-    bad = tmp_path / "bad.gmt"
-    bad.write_text("SET_A\tdesc\tTTN\tDES\nSET_B\tonly a description\n")
-    with pytest.raises(ValueError, match=r"bad.gmt, line 2"):
-        read_gmt(bad, "bad")
-    dup = tmp_path / "dup.gmt"
-    dup.write_text("OXPHOS\tmine\tTTN\n")
-    with pytest.raises(ValueError, match="already defined in collection 'muscle'"):
-        load_collections({"muscle": RESOURCES / "genesets" / "muscle.gmt", "dup": dup})
-    with pytest.raises(ValueError, match="unknown gene-set collection 'kegg'"):
-        collection_paths(["kegg"], [], RESOURCES)
-
-
-def test_user_gmt_is_a_collection(tmp_path):
-    user = tmp_path / "my_sets.gmt"
-    user.write_text("MINE\tmy set\tTTN\tDES\tMB\n")
-    paths = collection_paths(["muscle"], [user], RESOURCES)
-    sets = load_collections(paths)
-    assert sets.collection["MINE"] == "my_sets" and sets.genes["MINE"] == ["TTN", "DES", "MB"]
-
-
-def test_ora_counts_by_hand():
-    keys = [f"G{i}" for i in range(100)]
-    table = pd.DataFrame(
-        {
-            "key": keys,
-            "padj": [0.01] * 10 + [0.5] * 90,
-            "log2FoldChange": [1.0] * 10 + [0.1] * 90,
-        }
+    write_design_matrix(design, tmp_path / "insulin.tsv")
+    matrix = read_design_matrix(tmp_path / "insulin.tsv")
+    pd.testing.assert_frame_equal(matrix, design.matrix, check_exact=True)  # full precision
+    vector = design.contrasts["insulin"]
+    meta = {
+        "design": "insulin", "contrast": "insulin", "formula": design.formula,
+        "estimable": True, "count_filter_min_samples": 4,
+        "contrast_vector": {c: w for c, w in zip(matrix.columns, vector, strict=True) if w},
+    }  # fmt: skip
+    back = fitted_design(matrix, meta, adata.obs)
+    np.testing.assert_array_equal(back.contrasts["insulin"], vector)
+    assert back.min_group == 4 and list(back.metadata.index) == list(matrix.index)
+    ours, theirs = permutation_scheme(back, "insulin"), permutation_scheme(design, "insulin")
+    assert ours.kind == theirs.kind == "flip"
+    np.testing.assert_array_equal(ours.pairs, theirs.pairs)
+    with pytest.raises(ValueError, match="lacks"):
+        fitted_design(matrix, {**meta, "contrast_vector": {"nope": 1.0}}, adata.obs)
+    none = fitted_design(
+        pd.DataFrame(index=pd.Index([], name="sample")),
+        {"design": "insulin", "contrast": "insulin", "estimable": False, "reason": "no clamp"},
+        adata.obs,
     )
-    sets = {"HIT": keys[:8] + keys[50:60], "MISS": keys[60:80], "OUTSIDE": ["X1"] * 20}
-    res = ora(table, sets, alpha=0.05, min_size=5, max_size=50).set_index("set")
-    hit = res.loc["HIT"]
-    assert hit["overlap"] == 8 and hit["size"] == 18 and hit["query_size"] == 10
-    from scipy.stats import hypergeom
+    assert none.matrix is None and none.not_estimable == {"insulin": "no clamp"}
 
-    assert hit["pvalue"] == pytest.approx(hypergeom.sf(7, 100, 18, 10))
-    assert "OUTSIDE" not in res.index
-    assert set(res["direction"]) == {"up"}  # no gene is significantly down
+
+def test_a_contrast_that_was_not_estimable_writes_empty_tables_with_the_reason(tmp_path):
+    adata, _ = simulate_trial((3, 3), 150, clamp_per_arm=(3, 0), seed=7)
+    adata.write_h5ad(tmp_path / "counts.h5ad")
+    config = {**simulation_config(shrink=False), "enrichment": {"set_permutations": 19}}
+    files = {"tsv": tmp_path / "x.tsv", "meta": tmp_path / "x.json"}
+    files.update({p: tmp_path / f"{p}.png" for p in PLOTS})
+    write_design(str(tmp_path / "counts.h5ad"), "insulin_groups", config,
+                 {"treatment_x_insulin": {k: str(v) for k, v in files.items()}},
+                 matrix=str(tmp_path / "design.tsv"))  # fmt: skip
+    gmt = {"go_bp": write_gmt(tmp_path / "s.gmt", {"S": [f"G{i:05d}" for i in range(20)]})}
+    inputs = {"adata": str(tmp_path / "counts.h5ad"), "design": str(tmp_path / "design.tsv"),
+              "meta": str(files["meta"]), "de": str(files["tsv"])}  # fmt: skip
+    out = run(tmp_path, config, inputs, gmt, "e")
+    assert pd.read_csv(out["sets"], sep="\t").empty
+    assert "not estimable" in json.loads(out["meta"].read_text())["reason"]
+    assert pd.read_csv(out["prerank"], sep="\t").empty

@@ -20,9 +20,9 @@ import pandas as pd
 
 from myoclamp.clinical.samples import Covariates
 from myoclamp.clinical.stats import bh, partial_spearman
-from myoclamp.de.contrasts import contrast_results
-from myoclamp.de.designs import Design
+from myoclamp.de.design import Design
 from myoclamp.de.fit import expression_filter, fit_design
+from myoclamp.de.stats import contrast_results
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def default_min_samples(n: int) -> int:
 
 def tested_genes(counts: pd.DataFrame, de_cfg: dict) -> pd.Index:
     """Genes passing the DE count filter (``de.min_count`` in ``de.min_samples`` samples)."""
-    min_samples = de_cfg.get("min_samples") or default_min_samples(len(counts))
+    min_samples = de_cfg["min_samples"] or default_min_samples(len(counts))
     keep = expression_filter(counts, int(de_cfg["min_count"]), int(min_samples))
     log.info(
         "%d of %d genes with >= %d reads in >= %d samples",
@@ -115,7 +115,7 @@ def deseq2_association(
         cooks_filter=bool(de_cfg["cooks_filter"]),
         independent_filter=bool(de_cfg["independent_filter"]),
         shrink=False,
-        wald_distribution=str(de_cfg.get("wald_distribution", "normal")),
+        wald_distribution=str(de_cfg["wald_distribution"]),
         n_cpus=n_cpus,
     )
     res = res.reindex(counts.columns)

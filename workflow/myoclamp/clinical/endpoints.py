@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from myoclamp.clinical.settings import ClinicalSettings
+from myoclamp.clinical.settings import ClinicalSettings, clinical_settings
+from myoclamp.ingest.sheets import load_sheets
+from myoclamp.io import write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -163,3 +165,12 @@ def endpoint_table(
     table = participant_table(samples, clinical, cfg)
     rows = [endpoint_row(table, v, cfg) for v in cfg.variables]
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+
+
+def write_endpoints(config: dict, samples: str, clinical: str | None, out: str) -> None:
+    """``results/clinical/endpoints.tsv`` from the sample sheet and clinical table (every
+    participant's clinical values, biopsy or not)."""
+    cfg = clinical_settings(config)
+    inputs = {**config["inputs"], "samples": samples, "clinical": clinical}
+    sheets = load_sheets({**config, "inputs": inputs})
+    write_tsv(endpoint_table(sheets.samples, sheets.clinical, cfg), out)

@@ -1,4 +1,5 @@
-"""The clinical stage end to end, one function per rule (called from ``steps``)."""
+"""The expression-vs-M-value rules of the clinical stage, one function per rule (the endpoints' rule
+function is :func:`myoclamp.clinical.endpoints.write_endpoints`: it needs none of this)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from myoclamp.adata import counts_frame
 from myoclamp.clinical import plots
 from myoclamp.clinical.association import (
     METHODS,
@@ -25,23 +27,21 @@ from myoclamp.clinical.change import (
     empty_change_table,
     paired_samples,
 )
-from myoclamp.clinical.endpoints import endpoint_table
 from myoclamp.clinical.samples import baseline_samples
 from myoclamp.clinical.sets import (
-    association_gsea,
     empty_set_table,
     score_association,
     set_min_sizes,
     set_scores,
 )
+from myoclamp.clinical.settests import association_set_tests
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.fit import counts_frame
 from myoclamp.de.settings import de_settings
-from myoclamp.de.tables import write_json
 from myoclamp.enrichment.genesets import CURATED, load_collections
 from myoclamp.enrichment.pipeline import settings as enrichment_settings
+from myoclamp.enrichment.settests import empty_table as empty_settest_table
 from myoclamp.errors import InputError
-from myoclamp.io import write_tsv
+from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +105,22 @@ def baseline_genes(
     return table, meta
 
 
-def write_endpoints(config: dict, out: str) -> None:
-    """``results/clinical/endpoints.tsv`` from the sample sheet and clinical table."""
-    from myoclamp.ingest.sheets import load_sheets
-
-    cfg = clinical_settings(config)
-    sheets = load_sheets(config)
-    write_tsv(endpoint_table(sheets.samples, sheets.clinical, cfg), out)
+def write_association(
+    adata_path: str,
+    gmt: Mapping[str, str],
+    config: dict,
+    outputs: Mapping[str, str],
+    n_cpus: int = 1,
+) -> None:
+    """Expression vs M-value at baseline: per gene (``genes``, ``genes_meta``), per set
+    (``sets``, ``set_tests``, ``sets_meta``) and the scatter plots (``top_genes``,
+    ``set_scores``)."""
+    write_genes(adata_path, config, outputs["genes"], outputs["genes_meta"], n_cpus)
+    sets = {"sets": outputs["sets"], "set_tests": outputs["set_tests"],
+            "meta": outputs["sets_meta"]}  # fmt: skip
+    write_sets(adata_path, outputs["genes"], gmt, config, sets, n_cpus)
+    plots = {"genes": outputs["top_genes"], "sets": outputs["set_scores"]}
+    write_plots(adata_path, outputs["genes"], outputs["sets"], gmt, config, plots)
 
 
 def write_genes(adata_path: str, config: dict, out: str, meta_out: str, n_cpus: int = 1) -> None:
@@ -142,7 +151,8 @@ def write_sets(
     outputs: Mapping[str, str],
     threads: int = 1,
 ) -> None:
-    """Set scores vs M-value (``sets``), GSEA prerank on the per-gene statistic (``gsea``)."""
+    """Set scores vs M-value (``sets``) and the set tests of expression vs M-value
+    (``set_tests``: camera + M-values permuted between participants), with their metadata."""
     cfg = clinical_settings(config)
     adata = ad.read_h5ad(adata_path)
     genes = read_genes(genes_path)
@@ -150,10 +160,10 @@ def write_sets(
     ecfg, sets, sizes = _set_config(config, gmt)
     meta = {"participants": len(obs), "covariates": cov.used, "notes": notes}
     if genes.empty and not cfg.m_reason:
-        notes.append("no per-gene association to rank (see results/clinical/meta/genes.json)")
+        notes.append("no per-gene association (see results/clinical/meta/genes.json)")
     if genes.empty or cfg.m_reason or _too_few(len(obs), notes, 2 + cov.columns):
         write_tsv(empty_set_table(), outputs["sets"])
-        write_tsv(association_gsea(genes.iloc[:0], sets, ecfg), outputs["gsea"])
+        write_tsv(empty_settest_table(), outputs["set_tests"])
         write_json(meta, outputs["meta"])
         return
     tested = pd.Index(genes.loc[genes["method"] == "spearman", "gene_id"])
@@ -161,14 +171,25 @@ def write_sets(
     scores, size = set_scores(vst, adata.var["symbol"], sets.genes, sizes, int(ecfg["max_size"]))
     table = score_association(scores, size, obs[cfg.m_value].to_numpy(float), cov, sets)
     write_tsv(table, outputs["sets"])
-    gsea = association_gsea(genes, sets, ecfg, threads)
-    write_tsv(gsea, outputs["gsea"])
+    de_cfg = de_settings(config)
+    tests, tests_meta = association_set_tests(
+        counts_frame(adata, obs.index),
+        obs,
+        obs[cfg.m_value].to_numpy(float),
+        cov,
+        sets,
+        ecfg,
+        symbols=adata.var["symbol"],
+        min_count=int(de_cfg["min_count"]),
+        min_samples=de_cfg.get("min_samples"),
+        seed=int(ecfg["seed"]),
+        threads=threads,
+    )
+    write_tsv(tests, outputs["set_tests"])
     meta.update(
         sets_scored=len(table),
         sets_fdr05=int((table["padj"] < 0.05).sum()),
-        gsea_fdr05={m: int((g["FDR"] < 0.05).sum()) for m, g in gsea.groupby("method")},
-        permutations=int(ecfg["permutations"]),
-        seed=int(ecfg["seed"]),
+        set_tests=tests_meta,
     )
     write_json(meta, outputs["meta"])
 

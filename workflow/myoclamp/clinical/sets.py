@@ -1,11 +1,12 @@
-"""Gene-set level association with the M-value: set scores and GSEA prerank.
+"""Gene-set level association with the M-value: per-participant set scores.
 
 Set score of a participant: the mean, over the set's tested genes, of the gene's VST expression
 standardised across the analysed people (z). Genes are matched to sets by symbol; where several
 tested genes share a symbol, the one with the highest mean VST represents it. The score's
 association with the M-value is the partial Spearman correlation given the same covariates as the
-per-gene analysis, with BH FDR within each collection. GSEA prerank (the enrichment stage's
-seeded implementation) ranks genes by each method's per-gene statistic.
+per-gene analysis, with BH FDR within each collection. The set tests of the same question that
+account for gene correlation at the gene level (camera, M-values permuted between participants)
+are :mod:`myoclamp.clinical.settests`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import pandas as pd
 
 from myoclamp.clinical.samples import Covariates
 from myoclamp.clinical.stats import PARTIAL_COLUMNS, bh, partial_spearman
-from myoclamp.enrichment.genesets import CURATED, GeneSets, ranking_table
-from myoclamp.enrichment.pipeline import gsea_table
-from myoclamp.enrichment.prerank import RESULT_COLUMNS
+from myoclamp.enrichment.genesets import CURATED, GeneSets
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,6 @@ SET_COLUMNS = [
     *[c for c in PARTIAL_COLUMNS if c != "df"],
     "padj",
 ]
-GSEA_COLUMNS = ["method", *RESULT_COLUMNS]
 
 
 def symbol_keys(vst: pd.DataFrame, symbols: pd.Series) -> pd.Series:
@@ -116,31 +114,3 @@ def empty_set_table() -> pd.DataFrame:
 def set_min_sizes(sets: GeneSets, min_size: int, curated_min_size: int) -> dict[str, int]:
     """Minimum size per set: curated collections have their own (they are small by nature)."""
     return {s: curated_min_size if sets.collection[s] in CURATED else min_size for s in sets.genes}
-
-
-def association_gsea(
-    genes: pd.DataFrame, sets: GeneSets, cfg: Mapping, threads: int = 1
-) -> pd.DataFrame:
-    """GSEA prerank of each method's per-gene statistic (``genes`` is the tidy genes table).
-
-    ``cfg`` is the enrichment settings (permutations, sizes, weight) plus ``seed``. The same seed
-    is used for every method, so reruns give identical tables.
-    """
-    frames = []
-    for method, tab in genes.groupby("method", sort=False):
-        de_like = tab.rename(columns={"estimate": "log2FoldChange"})
-        ranking = ranking_table(de_like, source=f"clinical genes ({method})")
-        if ranking.empty:
-            continue
-        result = gsea_table(ranking, sets, cfg, threads)
-        result.insert(0, "method", method)
-        frames.append(result)
-        log.info(
-            "GSEA on the %s statistic: %d sets, %d at FDR < 0.05",
-            method,
-            len(result),
-            int((result["FDR"] < 0.05).sum()),
-        )
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in GSEA_COLUMNS})
-    return pd.concat(frames, ignore_index=True)[GSEA_COLUMNS]

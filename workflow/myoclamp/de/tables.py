@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.contrasts import RESULT_COLUMNS
-from myoclamp.de.designs import ContrastSpec
 from myoclamp.de.fit import Fit
-from myoclamp.io import atomic_path
+from myoclamp.de.specs import ContrastSpec
+from myoclamp.de.stats import RESULT_COLUMNS
 
 #: ``unwanted_control``: a negative-control gene of ``de.unwanted``; its row is adjusted by a
 #: factor it helped define, so its estimate is not a finding (docs/de.md)
@@ -88,12 +84,6 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
     }
 
 
-def write_json(data: dict, path: str | Path) -> None:
-    """Write JSON atomically (sorted keys, so reruns are identical)."""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-
-
 def summary_row(meta: dict, table: pd.DataFrame, alpha: float) -> dict:
     """One summary row: counts of significant genes at FDR 5 % and 10 %, up and down at alpha."""
     padj = pd.to_numeric(table["padj"], errors="coerce")
@@ -118,5 +108,5 @@ def summary_table(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     if not out.empty:
         out["estimable"] = out["estimable"].map({True: "yes", False: "no"})
-        out["reason"] = out["reason"].replace("", np.nan)
+        out["reason"] = out["reason"].where(out["reason"] != "", np.nan)
     return out

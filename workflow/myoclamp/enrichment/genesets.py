@@ -148,3 +148,10 @@ def coverage(sets: Mapping[str, list[str]], keys: Iterable[str]) -> pd.Series:
     """Number of each set's genes among ``keys`` (for logging and tests)."""
     universe = set(keys)
     return pd.Series({n: sum(g in universe for g in genes) for n, genes in sets.items()})
+
+
+def set_label(name: str, description: object = None) -> str:
+    """How a set is named to a reader: its GO term name for a GO id (``GO:0006119`` ->
+    ``oxidative phosphorylation``), else the set's own name."""
+    desc = description if isinstance(description, str) else ""
+    return desc if name.startswith("GO:") and desc else name

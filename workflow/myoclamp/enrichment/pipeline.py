@@ -1,40 +1,42 @@
-"""Enrichment of one contrast's DE table: read, test, write. Called by the rule steps."""
+"""Gene-set tests of one contrast: read the counts and the fit's design, test, rank, write, plot.
+
+One job per contrast (rule ``enrichment_contrast``):
+
+- ``results/enrichment/{contrast}.tsv``: the set tests (:mod:`myoclamp.enrichment.settests`,
+  camera + the design's permutation test) on the log2-CPM of the design's samples, with the exact
+  design the DE fit used (:mod:`myoclamp.de.designfile`): what the workflow calls *enriched*;
+  its metadata ``results/enrichment/meta/{contrast}.json``;
+- ``results/enrichment/{contrast}.prerank.tsv``: GSEA prerank of the DE Wald statistic
+  (:mod:`myoclamp.enrichment.prerank`), kept for its ranking and leading edges, labelled in its
+  ``note`` column: gene permutation ignores gene correlation, so its FDR calls nothing;
+- the dot plot of the set tests and the prerank running sums.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from myoclamp.config import section
 from myoclamp.enrichment.genesets import CURATED, GeneSets, load_collections, ranking_table
-from myoclamp.enrichment.prerank import prerank_collections
-from myoclamp.io import write_tsv
+from myoclamp.enrichment.prerank import RESULT_COLUMNS, prerank_collections
+from myoclamp.enrichment.settests import empty_table, run_set_tests
+from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "collections": ["muscle", "go_bp"],
-    "gmt": [],
-    "permutations": 1000,
-    "min_size": 15,
-    "max_size": 500,
-    "curated_min_size": 5,
-    "weight": 1.0,
-    "ora_alpha": 0.05,
-    "top_sets": 20,
-    "running_sum_top": 6,
-}
+#: what the prerank tables say of themselves, in every row
+PRERANK_NOTE = "ignores gene correlation: ranking and leading edge only, not a test"
+PRERANK_COLUMNS = [*RESULT_COLUMNS, "note"]
 
 
 def settings(config: Mapping) -> dict:
-    """The ``enrichment`` config section with defaults, plus the top-level seed."""
-    out = {**DEFAULTS, **(config.get("enrichment") or {})}
-    out["seed"] = int(config.get("seed", 20070510))
-    if int(out["permutations"]) < 1:
-        raise ValueError("config enrichment.permutations must be at least 1 (default 1000)")
-    return out
+    """The ``enrichment`` config section (defaults from the schema), plus the top-level seed."""
+    return {**section(config, "enrichment"), "seed": int(section(config, "seed"))}
 
 
 def read_de(path: str | Path) -> pd.DataFrame:
@@ -60,69 +62,120 @@ def gsea_table(table: pd.DataFrame, sets: GeneSets, cfg: Mapping, threads: int =
     )
 
 
-def ora_table(table: pd.DataFrame, sets: GeneSets, cfg: Mapping) -> pd.DataFrame:
-    """ORA of the up and down genes, each collection with its own size range."""
-    from myoclamp.enrichment.ora import ora  # gseapy is slow to import: only where needed
-
-    frames = []
-    for coll in sets.collections:
-        curated = coll in CURATED
-        frames.append(
-            ora(
-                table,
-                sets.subset(coll),
-                collections=sets.collection,
-                descriptions=sets.description,
-                alpha=float(cfg["ora_alpha"]),
-                min_size=int(cfg["curated_min_size"] if curated else cfg["min_size"]),
-                max_size=int(cfg["max_size"]),
-            )
-        )
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else ora(table, {})
+def prerank_table(table: pd.DataFrame, sets: GeneSets, cfg: Mapping, threads: int = 1):
+    """:func:`gsea_table` with its ``note`` (:data:`PRERANK_NOTE`) in every row."""
+    result = gsea_table(table, sets, cfg, threads)
+    return result.assign(note=PRERANK_NOTE)[PRERANK_COLUMNS]
 
 
-def write_gsea(
-    de_path: str, gmt: Mapping[str, str], out: str, config: Mapping, threads: int = 1
+def contrast_set_tests(
+    adata_path: str,
+    design_path: str,
+    meta_path: str,
+    sets: GeneSets,
+    cfg: Mapping,
+    threads: int = 1,
+) -> tuple[pd.DataFrame, dict]:
+    """The set tests of one contrast on ``counts.h5ad``, with its fit's design and count filter."""
+    import anndata as ad  # only here: the plots-only path does not need it
+
+    from myoclamp.adata import counts_frame
+    from myoclamp.de.designfile import fitted_design, read_design_matrix
+    from myoclamp.enrichment.logexpr import log_expression
+
+    de_meta = json.loads(Path(meta_path).read_text())
+    contrast = str(de_meta["contrast"])
+    matrix = read_design_matrix(design_path)
+    adata = ad.read_h5ad(adata_path)
+    design = fitted_design(matrix, de_meta, adata.obs)
+    if design.matrix is None:
+        reason = design.reason or "not estimable"
+        log.warning("%s: no set tests: %s", contrast, reason)
+        return empty_table(), {"contrast": contrast, "design": design.name, "reason": reason}
+    expr = log_expression(
+        counts_frame(adata, design.matrix.index),
+        min_count=int(de_meta["count_filter_min_count"]),
+        min_samples=int(design.min_group or 1),
+        symbols=adata.var["symbol"],
+    )
+    del adata
+    table, meta = run_set_tests(
+        expr, design, contrast, sets, cfg, seed=cfg["seed"], threads=threads
+    )
+    meta["genes_fitted_by_de"] = de_meta.get("genes_fitted")
+    if meta["genes_fitted_by_de"] is not None and meta["genes"] != meta["genes_fitted_by_de"]:
+        log.warning(
+            "%s: %d genes in the set tests, %d in the DE fit", contrast, meta["genes"],
+            meta["genes_fitted_by_de"],
+        )  # fmt: skip
+    return table, meta
+
+
+def write_enrichment(
+    inputs: Mapping[str, str],
+    gmt: Mapping[str, str],
+    config: Mapping,
+    outputs: Mapping[str, str],
+    contrast: str,
+    threads: int = 1,
 ) -> None:
-    """GSEA prerank of one contrast -> ``results/enrichment/{contrast}.tsv``."""
-    cfg = settings(config)
-    result = gsea_table(read_de(de_path), load_collections(gmt), cfg, threads)
-    log.info("%s: %d sets tested, %d at FDR < 0.05", de_path, len(result),
-             int((result["FDR"] < 0.05).sum()))  # fmt: skip
-    write_tsv(result, out)
+    """Set tests (``sets``, ``meta``), GSEA prerank (``prerank``) and the plots (``dot``,
+    ``running_top``, ``running_curated``) of one contrast.
 
-
-def write_ora(de_path: str, gmt: Mapping[str, str], out: str, config: Mapping) -> None:
-    """ORA of one contrast -> ``results/enrichment/{contrast}.ora.tsv``."""
+    ``inputs``: ``adata`` (counts.h5ad), ``design`` (the fit's design matrix), ``meta`` (the
+    contrast's DE meta JSON), ``de`` (its DE table).
+    """
     cfg = settings(config)
-    write_tsv(ora_table(read_de(de_path), load_collections(gmt), cfg), out)
+    sets = load_collections(gmt)
+    table, meta = contrast_set_tests(
+        inputs["adata"], inputs["design"], inputs["meta"], sets, cfg, threads
+    )
+    write_tsv(table, outputs["sets"])
+    write_json(meta, outputs["meta"])
+    ranking = read_de(inputs["de"])
+    prerank = prerank_table(ranking, sets, cfg, threads)
+    write_tsv(prerank, outputs["prerank"])
+    log.info(
+        "%s: %d sets tested, %d enriched; prerank (ignores gene correlation) %d at its FDR < 0.05",
+        contrast,
+        len(table),
+        int(table["enriched"].astype(bool).sum()) if len(table) else 0,
+        int((prerank["FDR"] < 0.05).sum()),
+    )
+    plots = {k: outputs[k] for k in ("dot", "running_top", "running_curated")}
+    write_plots(ranking, table, prerank, sets, plots, cfg, contrast, meta)
 
 
 def write_plots(
-    de_path: str,
-    gsea_path: str,
-    gmt: Mapping[str, str],
+    ranking: pd.DataFrame,
+    tests: pd.DataFrame,
+    prerank: pd.DataFrame,
+    sets: GeneSets,
     outputs: Mapping[str, str],
-    config: Mapping,
+    cfg: Mapping,
     contrast: str,
+    meta: Mapping,
 ) -> None:
-    """Dot plot of the top sets and running-sum plots (top sets; curated sets)."""
+    """Dot plot of the set tests' top sets; prerank running sums of the same top sets and of
+    the curated sets, annotated with the set tests' call."""
     from myoclamp.enrichment.plots import dot_plot, running_sum_plot, top_sets
 
-    cfg = settings(config)
-    table = read_de(de_path)
-    ranking = pd.Series(table["stat"].to_numpy(), index=table["key"].to_numpy())
-    result = pd.read_csv(gsea_path, sep="\t", keep_default_na=False, na_values=["NA"])
-    result["description"] = result["description"].astype(str)
-    sets = load_collections(gmt)
-    floor = 1.0 / int(cfg["permutations"])
-    dot_plot(result, outputs["dot"], title=f"{contrast}: top gene sets (GSEA prerank)",
-             floor=floor, n=int(cfg["top_sets"]))  # fmt: skip
-    top = top_sets(result, int(cfg["running_sum_top"]))["set"].tolist()
-    running_sum_plot(ranking, sets.genes, top, result, outputs["running_top"],
-                     title=f"{contrast}: top gene sets", weight=float(cfg["weight"]))  # fmt: skip
+    reason = meta.get("reason")
+    dot_plot(
+        tests,
+        outputs["dot"],
+        title=f"{contrast}: gene sets with the smallest camera p-values",
+        alpha=float(cfg["alpha"]),
+        n=int(cfg["top_sets"]),
+        empty=f"no set tests: {reason}" if reason else "no gene set tested",
+    )
+    stat = pd.Series(ranking["stat"].to_numpy(), index=ranking["key"].to_numpy())
+    top = top_sets(tests, int(cfg["running_sum_top"]))["set"].tolist()
+    title = "GSEA prerank running sums (gene permutation: ignores gene correlation)"
+    running_sum_plot(stat, sets.genes, top, prerank, tests, outputs["running_top"],
+                     title=f"{contrast}: top sets by the set tests; {title}",
+                     weight=float(cfg["weight"]))  # fmt: skip
     curated = [n for n in sets.genes if sets.collection[n] in CURATED]
-    title = f"{contrast}: curated muscle sets"
-    running_sum_plot(ranking, sets.genes, curated, result, outputs["running_curated"],
-                     title=title, weight=float(cfg["weight"]))  # fmt: skip
+    running_sum_plot(stat, sets.genes, curated, prerank, tests, outputs["running_curated"],
+                     title=f"{contrast}: curated muscle sets; {title}",
+                     weight=float(cfg["weight"]))  # fmt: skip

@@ -5,6 +5,7 @@ Each figure is written as PNG and as SVG beside it (same name, ``.svg``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import anndata as ad
@@ -37,8 +38,10 @@ METRICS = [
 def save(fig: plt.Figure, png: str | Path) -> None:
     """Write ``fig`` to ``png`` and to the same name with ``.svg``, atomically; close it."""
     png = Path(png)
+    # SVG element ids are hashes salted per process unless the salt is fixed: fixed, so that
+    # reruns write the same SVG
     for path in (png, png.with_suffix(".svg")):
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": "myoclamp"}):
             fig.savefig(
                 tmp,
                 format=path.suffix[1:],
@@ -106,8 +109,12 @@ def plot_variance_explained(table: pd.DataFrame, png: str | Path) -> None:
 
 
 def plot_distance_heatmap(adata: ad.AnnData, png: str | Path) -> None:
-    """Euclidean VST distances between samples, ordered by average-linkage clustering."""
+    """Euclidean VST distances between samples, ordered by average-linkage clustering (samples
+    not analysed, with NA distances, are left out)."""
     d = np.asarray(adata.obsp["vst_distance"])
+    shown = np.isfinite(np.diagonal(d))
+    if not shown.all():
+        adata, d = adata[shown], d[np.ix_(shown, shown)]
     n = d.shape[0]
     order = leaves_list(linkage(squareform(d, checks=False), "average")) if n > 2 else np.arange(n)
     size = min(16, 3 + n * 0.06)
@@ -152,3 +159,14 @@ def plot_metrics(adata: ad.AnnData, png: str | Path) -> None:
         ax.axis("off")
     fig.tight_layout()
     save(fig, png)
+
+
+def write_plots(adata_path: str, outputs: Mapping[str, str]) -> None:
+    """PCA by factor (``pca_<factor>``), variance explained (``variance``), distance heatmap
+    (``distances``) and metric panels (``metrics``), PNG + SVG."""
+    qc = ad.read_h5ad(adata_path)
+    for factor in PCA_FACTORS:
+        plot_pca(qc, factor, outputs[f"pca_{factor}"])
+    plot_variance_explained(qc.uns["qc"]["variance_explained"], outputs["variance"])
+    plot_distance_heatmap(qc, outputs["distances"])
+    plot_metrics(qc, outputs["metrics"])

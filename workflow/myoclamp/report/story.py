@@ -85,13 +85,95 @@ def top_genes(table: pd.DataFrame, n: int = 30) -> pd.DataFrame:
     return t[[c for c in cols if c in t]].reset_index(drop=True)
 
 
+def set_names(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``name`` column after ``set``: the GMT description (for GO sets the GO
+    term name, e.g. GO:0036037 -> "CD8-positive, alpha-beta T cell activation")."""
+    if "set" not in table or "name" in table:
+        return table
+    desc = table["description"] if "description" in table else pd.Series("", index=table.index)
+    name = desc.where(desc.notna(), "").astype(str)
+    out = table.drop(columns=[c for c in ("description",) if c in table])
+    out.insert(list(out.columns).index("set") + 1, "name", name.to_numpy())
+    return out
+
+
 def top_sets(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
-    """The ``n`` gene sets with the smallest FDR (ties by |NES|)."""
-    cols = ["set", "collection", "size", "NES", "pvalue", "FDR"]
+    """The ``n`` sets of a set-test table with the smallest camera p-values, named."""
+    cols = ["set", "name", "collection", "size", "direction", "mean_log2FC",
+            "camera_correlation", "camera_FDR", "permutation_pvalue", "enriched"]  # fmt: skip
     if table.empty:
         return table
-    t = table.assign(_a=-table["NES"].abs()).sort_values(["FDR", "_a"]).head(n)
+    t = table.assign(_p=pd.to_numeric(table["camera_pvalue"], errors="coerce"))
+    t = set_names(t.sort_values(["_p", "set"], kind="mergesort").head(n))
     return t[[c for c in cols if c in t]].reset_index(drop=True)
+
+
+def prerank_view(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """GSEA prerank rows with the smallest FDR (ties by |NES|), named, without gene lists."""
+    cols = ["set", "name", "collection", "size", "NES", "pvalue", "FDR", "leading_edge_size"]
+    if table.empty:
+        return table
+    t = table.assign(_a=-pd.to_numeric(table["NES"], errors="coerce").abs())
+    t = set_names(t.sort_values(["FDR", "_a", "set"], kind="mergesort").head(n))
+    return t[[c for c in cols if c in t]].reset_index(drop=True)
+
+
+def _called(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.lower().isin(["true", "1", "yes"])
+
+
+def sets_statement(
+    tests: pd.DataFrame | None, prerank: pd.DataFrame | None, alpha: float = 0.05
+) -> dict:
+    """Per collection: sets tested, at camera FDR < alpha, at permutation FDR < alpha, called
+    enriched, and (for comparison only) at GSEA prerank's FDR < alpha."""
+    out: dict[str, dict[str, int]] = {}
+    if tests is not None and len(tests) and "enriched" in tests:
+        for coll, sub in tests.groupby("collection", sort=False):
+            out[str(coll)] = {
+                "sets": len(sub),
+                "camera": int((pd.to_numeric(sub["camera_FDR"], errors="coerce") < alpha).sum()),
+                "permutation": int(
+                    (pd.to_numeric(sub["permutation_FDR"], errors="coerce") < alpha).sum()
+                ),
+                "enriched": int(_called(sub["enriched"]).sum()),
+            }
+    if prerank is not None and len(prerank):
+        for coll, sub in prerank.groupby("collection", sort=False):
+            if str(coll) in out:
+                out[str(coll)]["prerank"] = int((sub["FDR"] < alpha).sum())
+    return out
+
+
+COLLECTION_NAMES = {"muscle": "curated muscle", "go_bp": "GO BP", "go_mf": "GO MF",
+                    "go_cc": "GO CC"}  # fmt: skip
+
+
+def sets_sentence(s: dict, alpha: float = 0.05) -> str:
+    """Plain-language sentence of :func:`sets_statement`: which test finds how many sets."""
+    if not s:
+        return "Gene sets: no set was tested."
+    pct = f"{100 * alpha:g} %"
+    parts = [
+        f"{COLLECTION_NAMES.get(c, c)}, {v['sets']:,} sets: {v['camera']:,} at camera FDR "
+        f"below {pct}, {v['permutation']:,} at permutation FDR below {pct}, "
+        f"{v['enriched']:,} called enriched"
+        for c, v in s.items()
+    ]
+    text = (
+        "Gene sets, by tests that account for gene correlation (enriched = camera FDR and "
+        f"permutation p both below {pct}): " + "; ".join(parts) + "."
+    )
+    pre = {c: v["prerank"] for c, v in s.items() if "prerank" in v}
+    if pre:
+        counts = [f"{n:,} {COLLECTION_NAMES.get(c, c)}" for c, n in pre.items()]
+        listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
+        text += (
+            " GSEA prerank, which ignores gene correlation (it permutes genes), has "
+            f"{listed} sets at its FDR below {pct}; it is shown for ranking and leading edges "
+            "only and calls nothing."
+        )
+    return text
 
 
 def _mean_sd(mean: float, sd: float, n) -> str:
