@@ -21,11 +21,11 @@ import yaml
 from myoclamp.clinical.equivalence import DEFAULT_M_VALUE_MARGIN, endpoint_equivalence
 from myoclamp.clinical.set_equivalence import log2_normalised, set_equivalence
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
 from myoclamp.de.fit import Fit
 from myoclamp.de.power import DEFAULT_POWER, detectable_distribution, detectable_table
 from myoclamp.de.settings import de_settings
+from myoclamp.de.stats import wald_df
 from myoclamp.enrichment.genesets import BUNDLED, load_collections
 from myoclamp.io import write_tsv
 from myoclamp.qc.normalise import normalised_counts, size_factors

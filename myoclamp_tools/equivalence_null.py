@@ -32,9 +32,9 @@ import scipy.sparse as sp
 
 from myoclamp.clinical.set_equivalence import set_equivalence
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
-from myoclamp.de.settings import GENES_OF_INTEREST
+from myoclamp.de.settings import de_settings
+from myoclamp.de.stats import wald_df
 from myoclamp.enrichment.genesets import BUNDLED, GeneSets, load_collections
 from myoclamp_tools.equivalence_demo import log2_expression
 from myoclamp_tools.nulls import permute_arms
@@ -103,7 +103,7 @@ def run_permutation(
     test_arm = levels["arm"]["test"]
     sets = muscle_sets()
     set_genes = sorted({g for genes in sets.genes.values() for g in genes})
-    goi = [g for g in GENES_OF_INTEREST if g in set(real.var["symbol"])]
+    goi = [g for g in de_settings(CONFIG)["genes_of_interest"] if g in set(real.var["symbol"])]
     perm = real.copy()
     perm.obs = permute_arms(real.obs, seed)
     planted_ad, planted = plant_boundary(

@@ -30,10 +30,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy.stats import norm
 
-from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import equivalence_table
 from myoclamp.de.power import DEFAULT_POWER, detectable_effect, multiplier, power
 from myoclamp.de.settings import de_settings
+from myoclamp.de.stats import wald_df
 from myoclamp_tools.equivalence_demo import bundled_paths, demo_config
 from myoclamp_tools.rcompare import demo_adata
 

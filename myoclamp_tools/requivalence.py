@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from myoclamp.de.contrasts import wald_df
 from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
 from myoclamp.de.settings import de_settings
+from myoclamp.de.stats import wald_df
 from myoclamp_tools.rcompare import r_command, run_r_deseq2, write_r_inputs
 
 

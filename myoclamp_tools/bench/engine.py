@@ -3,7 +3,7 @@
 The child (:func:`measure_engine`, run by ``scripts/benchmark_engine.py --child``) fits a saved
 :class:`~myoclamp_tools.bench.engine_designs.BenchDesign` with ``myoclamp.de.fit.fit_design`` (BLAS
 single-threaded, as the workflow) and pydeseq2's ``DefaultInference`` or the block engine's
-``BlockInference``, then reads the first contrast with ``myoclamp.de.contrasts.contrast_results``
+``BlockInference``, then reads the first contrast with ``myoclamp.de.stats.contrast_results``
 twice: without shrinkage (``results s``: Wald test, Cook's and independent filtering) and with
 it; ``shrink s`` is the difference. Its peak RSS comes from ``getrusage``: its own, and the
 largest of its reaped children (pydeseq2's joblib workers). pydeseq2 on a random sample of genes
