@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from myoclamp.de.contrast_equivalence import EQUIVALENCE_COLUMNS
 from myoclamp.de.pipeline import (
     PLOTS,
     fit_from_adata,
@@ -56,7 +57,7 @@ def test_estimable_contrast_table(written, trial):
     _, paths = written
     _, truth = trial
     table = pd.read_csv(paths["insulin_placebo"]["tsv"], sep="\t")
-    assert list(table.columns) == TABLE_COLUMNS
+    assert list(table.columns) == TABLE_COLUMNS + EQUIVALENCE_COLUMNS
     assert table["gene_id"].is_unique
     assert table["pvalue"].dropna().is_monotonic_increasing  # sorted by p-value
     sig = table.loc[table["padj"] < 0.05, "gene_id"]
@@ -70,7 +71,7 @@ def test_estimable_contrast_table(written, trial):
 def test_not_estimable_contrast_is_an_empty_table_with_a_reason(written):
     _, paths = written
     table = pd.read_csv(paths["treatment_x_insulin"]["tsv"], sep="\t")
-    assert list(table.columns) == TABLE_COLUMNS and table.empty
+    assert list(table.columns) == TABLE_COLUMNS + EQUIVALENCE_COLUMNS and table.empty
     meta = json.loads(paths["treatment_x_insulin"]["meta"].read_text())
     assert meta["estimable"] is False
     assert "arm[anakinra]:visit[baseline]:clamp[T.insulin]" in meta["reason"]

@@ -7,7 +7,7 @@
 #   DESIGN   TSV, samples x design columns, first column the sample id (full-rank model matrix)
 #   CONTRAST TSV with columns `column` and `weight` (design column names; others weigh 0)
 #   OUT      TSV of results: gene_id baseMean log2FoldChange lfcSE stat pvalue padj (MLE log2FC;
-#            Debian has no apeglm, so no shrinkage here)
+#            Debian has no apeglm, so no shrinkage here), dispGeneEst dispersion
 #   useT     Wald p-values from a t distribution with samples - design columns df (DESeq2's
 #            useT = TRUE); default normal
 #   LFC ALT  results(..., lfcThreshold = LFC, altHypothesis = ALT), e.g. 0.585 lessAbs (the
@@ -60,6 +60,9 @@ res <- results(dds, contrast = unname(weights), alpha = 0.05,
 used <- proc.time() - start
 
 out <- data.frame(gene_id = rownames(res), as.data.frame(res), check.names = FALSE)
+# the fit's gene-wise (NA when given) and final dispersions, to compare the fits themselves
+out$dispGeneEst <- if (is.null(mcols(dds)$dispGeneEst)) NA else mcols(dds)$dispGeneEst
+out$dispersion <- dispersions(dds)
 write.table(out, args[4], sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
 cat(sprintf("elapsed_seconds\t%.2f\n", used[["elapsed"]]))
 cat(sprintf("cpu_seconds\t%.2f\n", used[["user.self"]] + used[["sys.self"]]))

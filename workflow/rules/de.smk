@@ -16,6 +16,8 @@ DE_TARGETS = [
     "results/de/plots/genes_of_interest.png",
     *expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
     *expand("results/de/designs/{design}.tsv", design=DE_DESIGNS),
+    *expand("results/de/detectable/{contrast}.tsv", contrast=DE_CONTRASTS),
+    *expand("results/de/detectable/{contrast}.distribution.tsv", contrast=DE_CONTRASTS),
     *expand(
         "results/de/plots/{contrast}/{plot}.png", contrast=DE_CONTRASTS, plot=DE_PLOTS
     ),
@@ -27,13 +29,16 @@ DE_OUTPUTS = {
     d: {
         "tsv": [f"results/de/{c}.tsv" for c in cs],
         "meta": [f"results/de/meta/{c}.json" for c in cs],
+        "detectable": [f"results/de/detectable/{c}.tsv" for c in cs],
+        "distribution": [f"results/de/detectable/{c}.distribution.tsv" for c in cs],
         **{p: [f"results/de/plots/{c}/{p}.png" for c in cs] for p in DE_PLOTS},
     }
     for d, cs in DE_DESIGNS.items()
 }
 
 
-# One job per design: the fit, then every contrast read from it (tables, metadata, plots).
+# One job per design: the fit, then every contrast read from it (tables with the equivalence
+# columns, metadata, detectable effects, plots).
 for _design, _contrasts in DE_DESIGNS.items():
 
     rule:
@@ -48,6 +53,12 @@ for _design, _contrasts in DE_DESIGNS.items():
                 category="Differential expression",
             ),
             meta=DE_OUTPUTS[_design]["meta"],
+            detectable=report(
+                DE_OUTPUTS[_design]["detectable"],
+                caption="../report/de_detectable.rst",
+                category="Differential expression",
+            ),
+            distribution=DE_OUTPUTS[_design]["distribution"],
             design=f"results/de/designs/{_design}.tsv",
             volcano=report(
                 DE_OUTPUTS[_design]["volcano"],

@@ -11,6 +11,13 @@ import pandas as pd
 
 from myoclamp.adata import analysed, counts_frame
 from myoclamp.de import plots
+from myoclamp.de.contrast_equivalence import (
+    add_equivalence,
+    arm_sizes,
+    detectable_outputs,
+    equivalence_meta,
+    equivalence_settings,
+)
 from myoclamp.de.design import build_design
 from myoclamp.de.designfile import write_design_matrix
 from myoclamp.de.fit import Fit, fit_design
@@ -78,15 +85,41 @@ def contrast_table(
     return table, meta
 
 
+def with_equivalence(
+    fit: Fit, contrast: str, config: dict, table: pd.DataFrame, meta: dict
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The contrast table with its equivalence and detectable-effect columns, the genes of
+    interest's detectable effects and the genome-wide distribution
+    (:mod:`myoclamp.de.contrast_equivalence`); ``meta`` gets its ``equivalence`` entry."""
+    eqs = equivalence_settings(de_settings(config))
+    spec = next(s for s in contrast_specs(config) if s.name == contrast)
+    arms = None
+    if spec.between_arms and meta["estimable"]:
+        lv = trial_levels(config)
+        arms = arm_sizes(fit.design, lv["arm_ref"], lv["arm_test"])
+    df = meta.get("wald_df")
+    table = add_equivalence(table, df, eqs)
+    detect, dist = detectable_outputs(table, df, eqs, arms)
+    meta["equivalence"] = equivalence_meta(table, eqs, arms)
+    return table, detect, dist
+
+
 def write_contrast(
     fit: Fit, contrast: str, config: dict, outputs: dict[str, str], n_cpus: int = 1
 ) -> None:
-    """Write ``outputs['tsv']``, ``outputs['meta']`` and the plots named in :data:`PLOTS`."""
+    """Write ``outputs['tsv']`` (with the equivalence columns), ``outputs['meta']``, the
+    detectable effects (``detectable``, ``distribution``, when named) and the plots named in
+    :data:`PLOTS`."""
     de = de_settings(config)
     table, meta = contrast_table(fit, contrast, config, n_cpus)
     meta["count_filter_min_count"] = int(de["min_count"])
+    table, detect, dist = with_equivalence(fit, contrast, config, table, meta)
     write_tsv(table, outputs["tsv"])
     write_json(meta, outputs["meta"])
+    if "detectable" in outputs:
+        write_tsv(detect, outputs["detectable"])
+    if "distribution" in outputs:
+        write_tsv(dist, outputs["distribution"])
     genes = list(de["genes_of_interest"])
     title = f"{contrast}"
     if not meta["estimable"]:

@@ -195,8 +195,8 @@ def participants_for_equivalence(
 def detectable_table(
     table: pd.DataFrame,
     *,
-    n_ref: int,
-    n_test: int,
+    n_ref: int | None,
+    n_test: int | None,
     df: int | None,
     margin: float,
     fold_change: float,
@@ -210,7 +210,8 @@ def detectable_table(
     (level ``alpha / m``, ``m`` genes with a p-value), ``power_at_margin`` (power of the DE test
     if the true change were the margin), ``equivalence_power`` (power of the TOST at the margin if
     the true change were 0), ``n_per_arm`` (participants per arm for power ``target`` against
-    ``fold_change``, log2) and ``n_per_arm_equivalence`` (for the TOST at no change).
+    ``fold_change``, log2) and ``n_per_arm_equivalence`` (for the TOST at no change); these two
+    are NaN when ``n_ref`` or ``n_test`` is None (a contrast that does not compare arms).
     """
     tested = table[table["pvalue"].notna() & table["lfcSE"].notna()]
     rows = tested[interest_mask(tested["symbol"], genes_of_interest)]
@@ -226,13 +227,18 @@ def detectable_table(
             "mde_genomewide": detectable_effect(s, alpha / m, target, df),
             "power_at_margin": power(margin, s, alpha, df),
             "equivalence_power": equivalence_power(margin, s, alpha, df),
-            "n_per_arm": participants_per_arm(
-                s, n_ref, n_test, fold_change, alpha=alpha, target=target, df=df
-            ),
-            "n_per_arm_equivalence": participants_for_equivalence(
-                s, n_ref, n_test, margin, alpha=alpha, target=target, df=df
-            ),
         }
+    )
+    arms = n_ref is not None and n_test is not None and n_ref > 0 and n_test > 0
+    out["n_per_arm"] = (
+        participants_per_arm(s, n_ref, n_test, fold_change, alpha=alpha, target=target, df=df)
+        if arms
+        else np.nan
+    )
+    out["n_per_arm_equivalence"] = (
+        participants_for_equivalence(s, n_ref, n_test, margin, alpha=alpha, target=target, df=df)
+        if arms
+        else np.nan
     )
     out["mde_fold"] = np.exp2(out["mde"])
     order = {g: i for i, g in enumerate(genes_of_interest)}

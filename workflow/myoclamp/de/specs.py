@@ -33,7 +33,8 @@ class ContrastSpec:
 
     With ``average=True`` the contrast is the mean of the estimable columns among ``weights``
     (e.g. the insulin effect of an arm averaged over the visits that have clamps); otherwise every
-    column must be estimable.
+    column must be estimable. ``between_arms``: the contrast compares the arms (a next trial's
+    size is then a number of participants per arm).
     """
 
     name: str
@@ -41,6 +42,7 @@ class ContrastSpec:
     weights: tuple[tuple[str, float], ...]
     description: str
     average: bool = False
+    between_arms: bool = False
 
 
 def contrast_specs(config: dict, samples: pd.DataFrame | None = None) -> list[ContrastSpec]:
@@ -70,6 +72,7 @@ def contrast_specs(config: dict, samples: pd.DataFrame | None = None) -> list[Co
                 "treatment",
                 ((f"arm[{test}]:visit[T.{follow}]", 1.0), (f"arm[{ref}]:visit[T.{follow}]", -1.0)),
                 f"{test} vs {ref}: difference in the {follow} vs {base} change (basal biopsies)",
+                between_arms=True,
             )
         )
     if has_clamp and "insulin" in de["designs"]:
@@ -121,6 +124,7 @@ def contrast_specs(config: dict, samples: pd.DataFrame | None = None) -> list[Co
                 ),
                 f"{test} vs {ref}: difference in the {follow} vs {base} change of the insulin "
                 "response",
+                between_arms=True,
             )
         )
     builtin = {s.name for s in specs} | set(BUILTIN_DESIGNS) | {"summary", "meta", "fits", "plots"}
@@ -160,6 +164,7 @@ def contrast_specs(config: dict, samples: pd.DataFrame | None = None) -> list[Co
                 name,
                 ((f"{c['factor']}[T.{c['test']}]", 1.0),),
                 f"{c['factor']}: {c['test']} vs {c['reference']}",
+                between_arms=c["factor"] == "arm",
             )
         )
     _check_unwanted_designs(de, [*BUILTIN_DESIGNS, *seen])

@@ -76,6 +76,13 @@ class DispersionProblem:
             f += (x - self.log_alpha_hat[rows]) ** 2 / (2 * self.prior_disp_var)
         return f
 
+    def r_log_posterior(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """R DESeq2's ``log_posterior`` (C++ ``fitDisp``) for genes ``rows`` at ``x``: minus
+        :meth:`value` without the terms that do not depend on alpha, which R leaves out
+        (``sum(lgamma(y + 1) - y log mu)``); its magnitude sets R's ``noIncrease`` tolerance."""
+        y, mu = self.y[rows], self.mu[rows]
+        return -self.value(x, rows) + (self.lgy1[rows] - y * np.log(mu)).sum(axis=1)
+
 
 def _illinois(
     prob: DispersionProblem,
@@ -118,8 +125,13 @@ def fit_dispersions(
     lower: float,
     upper: float,
     boundary: str = "deseq2",
+    no_increase: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimal ``log(alpha)`` per gene and whether the gene's start was kept at a bound."""
+    """Optimal ``log(alpha)`` per gene and whether the gene's start was kept at a bound.
+
+    ``no_increase``: R DESeq2's rule of ``estimateDispersionsGeneEst`` (gene-wise step only):
+    keep the start where the fit raises R's log posterior by less than ``|initial| / 1e6``.
+    """
     if boundary not in ("deseq2", "optimum"):
         raise ValueError(f"boundary must be 'deseq2' or 'optimum', not {boundary!r}")
     n_genes = len(log_start)
@@ -166,7 +178,28 @@ def fit_dispersions(
     kept_at_lower = result <= lower + 1e-3
     if boundary == "optimum" and kept_at_lower.any():
         result = _escape_lower(prob, result, np.flatnonzero(kept_at_lower), lower, upper)
+    if no_increase:
+        result = keep_start_without_increase(prob, x0, result)
     return result, kept_at_lower
+
+
+def keep_start_without_increase(
+    prob: DispersionProblem, x0: np.ndarray, result: np.ndarray
+) -> np.ndarray:
+    """R's ``noIncrease``: ``last_lp < initial_lp + abs(initial_lp) / 1e6`` keeps the start
+    (R's ``dispGeneEst[noIncrease] <- alpha_init``). R's log posterior omits terms constant in
+    alpha, so for highly expressed genes ``|initial_lp|`` is large and gains of a few units of
+    log-likelihood count as none."""
+    rows = np.arange(len(x0))
+    moved = rows[result != x0]
+    if moved.size == 0:
+        return result
+    lp0 = prob.r_log_posterior(x0[moved], moved)
+    lp1 = prob.r_log_posterior(result[moved], moved)
+    out = result.copy()
+    keep = lp1 < lp0 + np.abs(lp0) / 1e6
+    out[moved[keep]] = x0[moved[keep]]
+    return out
 
 
 def _escape_lower(

@@ -32,7 +32,9 @@ class BlockInference(DefaultInference):
 
     ``batch_size`` genes are processed together (memory grows with batch_size x samples x k);
     ``n_cpus`` batches run in parallel threads. ``boundary`` is the lower-bound rule of the
-    dispersion fits (see :mod:`myoclamp.de.engine.dispersion`).
+    dispersion fits (see :mod:`myoclamp.de.engine.dispersion`); ``no_increase`` applies R
+    DESeq2's rule of the gene-wise step (keep the start when the fit gains less than 1e-6 of R's
+    log posterior; pydeseq2 has no such rule).
     """
 
     def __init__(
@@ -41,11 +43,13 @@ class BlockInference(DefaultInference):
         batch_size: int = DEFAULT_BATCH,
         path: str = "auto",
         boundary: str = "deseq2",
+        no_increase: bool = True,
     ) -> None:
         super().__init__(n_cpus=n_cpus or 1)
         self.gene_batch = int(batch_size)
         self.path = path
         self.boundary = boundary
+        self.no_increase = no_increase
         self._systems: dict[tuple, DenseSystem | BlockSystem] = {}
         self.stats: dict[str, int] = {"irls_fallback": 0, "disp_kept_at_lower": 0}
 
@@ -162,7 +166,9 @@ class BlockInference(DefaultInference):
             prob = DispersionProblem(
                 system, y[b], mu_t[b], log_hat[b], prior_disp_var, cr_reg, prior_reg
             )
-            return fit_dispersions(prob, log_hat[b], lower, upper, self.boundary)
+            return fit_dispersions(
+                prob, log_hat[b], lower, upper, self.boundary, self.no_increase and not prior_reg
+            )
 
         res = self._map(run, y.shape[0])
         x = np.concatenate([r[0] for r in res])
