@@ -9,11 +9,7 @@ from scipy.stats import ttest_ind
 from statsmodels.stats.weightstats import ttost_ind
 
 from myoclamp.clinical.endpoints import endpoint_table
-from myoclamp.clinical.equivalence import (
-    ENDPOINT_EQUIVALENCE_COLUMNS,
-    endpoint_equivalence,
-    tost,
-)
+from myoclamp.clinical.equivalence import ENDPOINT_TOST_COLUMNS, endpoint_tost, tost
 from myoclamp.clinical.set_equivalence import (
     SET_EQUIVALENCE_COLUMNS,
     arm_difference,
@@ -31,9 +27,17 @@ LEVELS = {
 }
 
 
-def settings():
+def settings(margin: float | None = 1.0, variables: tuple[str, ...] = ()):
     return clinical_settings(
-        {"inputs": {"clinical": "c.tsv"}, "levels": LEVELS, "clinical": {"m_value": "m_value"}}
+        {
+            "inputs": {"clinical": "c.tsv"},
+            "levels": LEVELS,
+            "clinical": {
+                "m_value": "m_value",
+                "m_value_margin": margin,
+                "variables": list(variables),
+            },
+        }  # fmt: skip
     )
 
 
@@ -94,32 +98,42 @@ def _sheets(n: int = 40, effect: float = 0.0, seed: int = 9):
     return samples, clinical
 
 
-def test_endpoint_equivalence_beside_the_ancova():
-    cfg = settings()
+def m_row(samples, clinical, cfg) -> pd.Series:
+    return endpoint_table(samples, clinical, cfg).set_index("variable").loc["m_value"]
+
+
+def test_m_value_equivalence_beside_the_ancova():
     samples, clinical = _sheets(effect=0.0)
-    row = endpoint_equivalence(samples, clinical, cfg, "m_value", margin=1.0).iloc[0]
-    assert list(row.index) == ENDPOINT_EQUIVALENCE_COLUMNS
-    cfg_vars = clinical_settings(
-        {
-            "inputs": {"clinical": "c.tsv"},
-            "levels": LEVELS,
-            "clinical": {"m_value": "m_value", "variables": ["m_value"]},
-        }
-    )
-    ancova = endpoint_table(samples, clinical, cfg_vars).set_index("variable").loc["m_value"]
-    assert row["estimate"] == pytest.approx(ancova["estimate"])
-    assert row["ci_low"] == pytest.approx(ancova["ci_low"])
-    assert row["df"] == 40 - 3
+    row = m_row(samples, clinical, settings())  # analysed although variables does not list it
+    assert set(ENDPOINT_TOST_COLUMNS) <= set(row.index)
+    assert row["df"] == 40 - 3 and row["margin"] == 1.0
+    t = tost(row["estimate"], row["se"], row["df"], 1.0)
+    assert row["tost_pvalue"] == pytest.approx(t["tost_pvalue"][0], rel=1e-12)
     assert row["verdict"] == "equivalent" and row["tost_pvalue"] < 0.05
     assert row["tost_ci_low"] > -1.0 and row["tost_ci_high"] < 1.0
-    shifted = endpoint_equivalence(*_sheets(effect=2.0), cfg, "m_value", margin=1.0).iloc[0]
-    assert shifted["verdict"] == "different"
-    small = endpoint_equivalence(*_sheets(effect=0.0), cfg, "m_value", margin=0.05).iloc[0]
-    assert small["verdict"] == "inconclusive"
-    missing = endpoint_equivalence(samples, None, cfg, "m_value", margin=1.0).iloc[0]
+    # 90 % interval inside the 95 % one, around the same estimate
+    assert (
+        row["ci_low"] < row["tost_ci_low"] < row["estimate"] < row["tost_ci_high"] < row["ci_high"]
+    )
+    assert m_row(*_sheets(effect=2.0), settings())["verdict"] == "different"
+    assert m_row(*_sheets(effect=0.0), settings(margin=0.05))["verdict"] == "inconclusive"
+
+
+def test_m_value_without_margin_or_table():
+    samples, clinical = _sheets(effect=0.0)
+    assert (
+        "m_value" not in endpoint_table(samples, clinical, settings(margin=None))["variable"].values
+    )
+    listed = m_row(samples, clinical, settings(margin=None, variables=("m_value",)))
+    assert pd.isna(listed["tost_pvalue"]) and pd.isna(listed["verdict"])
+    assert np.isfinite(listed["estimate"])
+    missing = m_row(samples, None, settings())
     assert missing["note"] == "no clinical table" and pd.isna(missing["verdict"])
+    # only the M-value gets a verdict
+    other = endpoint_table(samples, clinical.assign(hba1c=np.linspace(6, 8, len(clinical))), settings(variables=("hba1c",)))
+    assert other.set_index("variable")["verdict"].isna().loc["hba1c"]
     with pytest.raises(ValueError, match="positive"):
-        endpoint_equivalence(samples, clinical, cfg, "m_value", margin=0.0)
+        endpoint_tost({"variable": "m_value", "estimate": 0.1, "se": 0.1, "df": 30}, 0.0)
 
 
 def test_set_log2_scores_are_mean_log2_expression_by_symbol():

@@ -278,3 +278,44 @@ def test_deseq2_association_uses_the_configured_wald_reference(trial):
     np.testing.assert_allclose(t.loc[tested, "pvalue"], expected[tested], rtol=1e-9)
     assert (t.loc[tested, "pvalue"] >= normal.loc[tested, "pvalue"]).all()
     assert (t.loc[tested, "pvalue"] > normal.loc[tested, "pvalue"]).mean() > 0.9
+
+
+def with_normalized(trial: ad.AnnData) -> ad.AnnData:
+    from myoclamp.qc.normalise import normalised_counts, size_factors
+
+    out = trial.copy()
+    x = np.asarray(out.X, dtype=float)
+    out.layers["normalized"] = normalised_counts(x, size_factors(x)).astype(np.float32)
+    return out
+
+
+@pytest.mark.parametrize("no_clinical", [False, True])
+def test_sets_equivalence_is_written_with_or_without_clinical_data(trial, gmt, tmp_path,
+                                                                   no_clinical):  # fmt: skip
+    adata = with_normalized(trial)
+    h5 = tmp_path / "qc.h5ad"
+    write_h5ad(adata, h5)
+    cfg = config()
+    if no_clinical:
+        cfg["inputs"]["clinical"] = None
+    out = {k: str(tmp_path / f"c_{k}.tsv") for k in ("genes", "sets", "meta", "sets_equivalence")}
+    pipeline.write_change(str(h5), gmt, cfg, out)
+    eq = pd.read_csv(out["sets_equivalence"], sep="\t").set_index("set")
+    assert set(eq.index) == {"UP_WITH_M", "NULL_SET"}
+    assert (eq["n_reference"] + eq["n_test"] == N_PEOPLE - 1).all()  # P00 has no baseline basal
+    assert (eq["margin"] == 0.585).all() and eq["verdict"].isin(["equivalent", "inconclusive",
+                                                                   "different"]).all()  # fmt: skip
+    # the estimate is the arm difference of each participant's change in mean log2 expression
+    obs = adata.obs[(adata.obs["clamp"] == "basal") & ~adata.obs["excluded"]]
+    genes = [f"k{j}" for j in range(SET_SIZE)]
+    score = pd.Series(
+        np.log2(adata[obs.index, genes].layers["normalized"] + 1.0).mean(axis=1), index=obs.index
+    )
+    wide = obs.assign(s=score).pivot_table(index="participant", columns="visit", values="s",
+                                           observed=True).dropna()  # fmt: skip
+    arm = obs.drop_duplicates("participant").set_index("participant")["arm"].astype(str)
+    change = wide["v1"] - wide["v0"]
+    expected = (
+        change[arm[change.index] == "drug"].mean() - change[arm[change.index] == "placebo"].mean()
+    )
+    assert eq.loc["UP_WITH_M", "estimate"] == pytest.approx(expected, rel=1e-4)  # TSV digits

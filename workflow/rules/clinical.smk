@@ -5,6 +5,7 @@ CLINICAL_TARGETS = [
     "results/clinical/set_tests.tsv",
     "results/clinical/change_genes.tsv",
     "results/clinical/change_sets.tsv",
+    "results/clinical/sets_equivalence.tsv",
     "results/clinical/plots/top_genes.png",
     "results/clinical/plots/set_scores.png",
 ]
@@ -99,6 +100,11 @@ rule clinical_change:
         sets=report(
             "results/clinical/change_sets.tsv",
             caption="../report/clinical_change_sets.rst",
+            category="Clinical",
+        ),
+        sets_equivalence=report(
+            "results/clinical/sets_equivalence.tsv",
+            caption="../report/clinical_sets_equivalence.rst",
             category="Clinical",
         ),
         meta="results/clinical/meta/change.json",

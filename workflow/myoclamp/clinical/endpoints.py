@@ -4,7 +4,10 @@ For each configured variable: mean, SD and n by arm at the baseline and follow-u
 available value), and the ANCOVA ``followup ~ baseline + arm [+ site]`` on participants with
 both values (statsmodels OLS), giving the arm effect (test minus reference) with its 95 % CI and
 p-value. For a variable with only positive values the same model on the natural log gives the
-ratio test/reference (``ratio*`` columns). Site enters when the trial has more than one.
+ratio test/reference (``ratio*`` columns). Site enters when the trial has more than one. The
+M-value (``clinical.m_value``) also gets its equivalence test against ``clinical.m_value_margin``
+(``margin``, ``tost_*``, ``verdict``: :mod:`myoclamp.clinical.equivalence`); it is analysed even
+when ``clinical.variables`` does not list it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from myoclamp.clinical.equivalence import ENDPOINT_TOST_COLUMNS, endpoint_tost
 from myoclamp.clinical.settings import ClinicalSettings, clinical_settings
 from myoclamp.ingest.sheets import load_sheets
 from myoclamp.io import write_tsv
@@ -35,6 +39,7 @@ ENDPOINT_COLUMNS = [
     "adjusted_for",
     "estimate",
     "se",
+    "df",
     "ci_low",
     "ci_high",
     "pvalue",
@@ -42,6 +47,7 @@ ENDPOINT_COLUMNS = [
     "ratio_ci_low",
     "ratio_ci_high",
     "ratio_pvalue",
+    *ENDPOINT_TOST_COLUMNS,
     "note",
 ]
 
@@ -156,14 +162,23 @@ def endpoint_row(table: pd.DataFrame, variable: str, cfg: ClinicalSettings) -> d
 def endpoint_table(
     samples: pd.DataFrame, clinical: pd.DataFrame | None, cfg: ClinicalSettings
 ) -> pd.DataFrame:
-    """``results/clinical/endpoints.tsv``: one row per configured variable."""
+    """``results/clinical/endpoints.tsv``: one row per configured variable (and the M-value when
+    it has a margin), the M-value with its equivalence test."""
+    variables = list(cfg.variables)
+    if cfg.m_value and cfg.m_value_margin is not None and cfg.m_value not in variables:
+        variables.append(cfg.m_value)
     if clinical is None:
         return pd.DataFrame(
-            [{"variable": v, "note": cfg.m_reason or "no clinical table"} for v in cfg.variables],
+            [{"variable": v, "note": cfg.m_reason or "no clinical table"} for v in variables],
             columns=ENDPOINT_COLUMNS,
         )
     table = participant_table(samples, clinical, cfg)
-    rows = [endpoint_row(table, v, cfg) for v in cfg.variables]
+    rows = []
+    for v in variables:
+        row = endpoint_row(table, v, cfg)
+        if v == cfg.m_value and cfg.m_value_margin is not None:
+            row.update(endpoint_tost(row, cfg.m_value_margin))
+        rows.append(row)
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
 
 

@@ -9,38 +9,20 @@ two one-sided t-tests (Schuirmann 1987) of ``H0: |effect| >= m`` give
 with the ANCOVA's residual degrees of freedom; ``pvalue < alpha`` exactly when the ``1 - 2 alpha``
 (90 % at alpha 0.05) interval lies inside ``(-m, m)``. Verdict (one pre-specified endpoint, no
 multiplicity adjustment): ``equivalent`` (TOST p < alpha), ``different`` (not equivalent and the
-ANCOVA's 95 % test of no effect rejects), else ``inconclusive``.
+ANCOVA's test of no effect rejects at alpha), else ``inconclusive``. ``alpha`` is 5 %, the level
+of the endpoints' 95 % intervals.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from myoclamp.clinical.endpoints import ancova, ancova_inputs, participant_table
-from myoclamp.clinical.settings import ClinicalSettings
 from myoclamp.de.equivalence import lessabs_test, tost_interval, verdicts
 
-#: default margin of the M-value (mg/kg/min): see docs/equivalence.md
-DEFAULT_M_VALUE_MARGIN = 1.0
-
-ENDPOINT_EQUIVALENCE_COLUMNS = [
-    "variable",
-    "n_ancova",
-    "adjusted_for",
-    "estimate",
-    "se",
-    "df",
-    "ci_low",
-    "ci_high",
-    "pvalue",
-    "margin",
-    "tost_ci_low",
-    "tost_ci_high",
-    "tost_pvalue",
-    "verdict",
-    "note",
-]
+#: level of the endpoint TOST: the endpoints table's intervals are 95 %
+ALPHA = 0.05
+#: the endpoints table's equivalence columns (filled for the M-value)
+ENDPOINT_TOST_COLUMNS = ["margin", "tost_ci_low", "tost_ci_high", "tost_pvalue", "verdict"]
 
 
 def tost(
@@ -48,7 +30,7 @@ def tost(
     se: np.ndarray | float,
     df: float | None,
     margin: float,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> dict[str, np.ndarray]:
     """TOST p-value and ``1 - 2 alpha`` interval of estimates with SE and t df (None: normal)."""
     est = np.atleast_1d(np.asarray(estimate, dtype=float))
@@ -68,34 +50,13 @@ def tost(
     }
 
 
-def endpoint_equivalence(
-    samples: pd.DataFrame,
-    clinical: pd.DataFrame | None,
-    cfg: ClinicalSettings,
-    variable: str,
-    margin: float,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """One row: the ANCOVA arm effect of ``variable`` and its TOST against ``margin``.
-
-    ``samples`` and ``clinical`` are the validated sheets, as for :func:`endpoint_table`.
-    """
-    row: dict = {"variable": variable, "margin": float(margin)}
+def endpoint_tost(row: dict, margin: float, alpha: float = ALPHA) -> dict:
+    """The equivalence columns of one endpoints row (its ANCOVA ``estimate``, ``se``, ``df`` and
+    ``pvalue``) against ``margin`` (the variable's units); no verdict without an estimate."""
     if not margin > 0:
-        raise ValueError(f"the equivalence margin of {variable} must be positive")
-    if clinical is None or variable not in clinical.columns:
-        row["note"] = "not in the clinical table" if clinical is not None else "no clinical table"
-        return pd.DataFrame([row], columns=ENDPOINT_EQUIVALENCE_COLUMNS)
-    table = participant_table(samples, clinical, cfg)
-    values = pd.to_numeric(table[variable], errors="coerce")
-    base, follow, test, site = ancova_inputs(table, values, cfg)
-    row["n_ancova"] = len(base)
-    row["adjusted_for"] = "baseline" + (" + site" if site is not None else "")
-    fit = ancova(follow, base, test, site)
-    row.update(fit)
-    res = tost(fit["estimate"], fit["se"], fit["df"], margin, alpha)
-    row.update({k: float(v[0]) for k, v in res.items()})
-    row["verdict"] = str(verdicts([row["tost_pvalue"]], [row["pvalue"]], alpha)[0])
-    if not np.isfinite(row["estimate"]):
-        row["note"] = "arm effect not estimable (too few participants with both visits per arm)"
-    return pd.DataFrame([row], columns=ENDPOINT_EQUIVALENCE_COLUMNS)
+        raise ValueError(f"the equivalence margin of {row.get('variable')} must be positive")
+    res = tost(row.get("estimate", np.nan), row.get("se", np.nan), row.get("df"), margin, alpha)
+    out = {"margin": float(margin), **{k: float(v[0]) for k, v in res.items()}}
+    if np.isfinite(out["tost_pvalue"]):
+        out["verdict"] = str(verdicts([out["tost_pvalue"]], [row["pvalue"]], alpha)[0])
+    return out

@@ -28,6 +28,7 @@ from myoclamp.clinical.change import (
     paired_samples,
 )
 from myoclamp.clinical.samples import baseline_samples
+from myoclamp.clinical.set_equivalence import log2_normalised, paired_basal, set_equivalence
 from myoclamp.clinical.sets import (
     empty_set_table,
     score_association,
@@ -194,12 +195,47 @@ def write_sets(
     write_json(meta, outputs["meta"])
 
 
+def sets_equivalence(adata: ad.AnnData, gmt: Mapping[str, str], config: dict) -> pd.DataFrame:
+    """The curated sets' arm difference in each participant's change of the set's mean log2
+    expression, with its equivalence test against ``de.equivalence_margin``
+    (:mod:`myoclamp.clinical.set_equivalence`); needs no clinical table."""
+    cfg = clinical_settings(config)
+    de_cfg = de_settings(config)
+    ecfg, sets, _ = _set_config(config, gmt)
+    pairs = paired_basal(adata.obs, cfg)
+    samples = pd.Index(pairs["base"]).append(pd.Index(pairs["follow"]))
+    genes = tested_genes(counts_frame(adata, samples), de_cfg) if len(samples) else pd.Index([])
+    if "normalized" not in adata.layers:
+        raise InputError("results/adata/qc.h5ad", "layers", "no 'normalized' layer",
+                         "use results/adata/qc.h5ad written by the QC stage")  # fmt: skip
+    sub = adata[samples, genes]
+    expr = pd.DataFrame(
+        log2_normalised(np.asarray(sub.layers["normalized"], dtype=float)),
+        index=samples,
+        columns=genes,
+    )
+    return set_equivalence(
+        expr,
+        adata.obs,
+        adata.var["symbol"],
+        sets,
+        cfg,
+        float(de_cfg["equivalence_margin"]),
+        alpha=float(de_cfg["alpha"]),
+        min_size=int(ecfg["curated_min_size"]),
+        max_size=int(ecfg["max_size"]),
+    )
+
+
 def write_change(
     adata_path: str, gmt: Mapping[str, str], config: dict, outputs: Mapping[str, str]
 ) -> None:
-    """Change vs change per gene (``genes``) and per set (``sets``)."""
+    """Change vs change per gene (``genes``) and per set (``sets``), and the curated sets' arm
+    difference with its equivalence test (``sets_equivalence``, when named)."""
     cfg = clinical_settings(config)
     adata = ad.read_h5ad(adata_path)
+    if "sets_equivalence" in outputs:
+        write_tsv(sets_equivalence(adata, gmt, config), outputs["sets_equivalence"])
     base, follow, notes = paired_samples(adata.obs, cfg)
     meta = {"participants": len(base), "notes": notes}
     cov = arm_covariate(base) if len(base) else None

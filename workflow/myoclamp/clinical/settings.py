@@ -21,6 +21,7 @@ class ClinicalSettings:
     visit_base: str
     visit_follow: str
     clamp_basal: str | None
+    m_value_margin: float | None = None
 
     @property
     def m_reason(self) -> str | None:
@@ -49,4 +50,7 @@ def clinical_settings(config: dict[str, Any]) -> ClinicalSettings:
         visit_base=str(levels["visit"]["baseline"]),
         visit_follow=str(levels["visit"]["followup"]),
         clamp_basal=str(clamp["basal"]) if clamp else None,
+        m_value_margin=(
+            None if clinical["m_value_margin"] is None else float(clinical["m_value_margin"])
+        ),
     )
