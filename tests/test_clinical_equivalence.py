@@ -130,7 +130,11 @@ def test_m_value_without_margin_or_table():
     missing = m_row(samples, None, settings())
     assert missing["note"] == "no clinical table" and pd.isna(missing["verdict"])
     # only the M-value gets a verdict
-    other = endpoint_table(samples, clinical.assign(hba1c=np.linspace(6, 8, len(clinical))), settings(variables=("hba1c",)))
+    other = endpoint_table(
+        samples,
+        clinical.assign(hba1c=np.linspace(6, 8, len(clinical))),
+        settings(variables=("hba1c",)),
+    )
     assert other.set_index("variable")["verdict"].isna().loc["hba1c"]
     with pytest.raises(ValueError, match="positive"):
         endpoint_tost({"variable": "m_value", "estimate": 0.1, "se": 0.1, "df": 30}, 0.0)
