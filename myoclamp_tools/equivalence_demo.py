@@ -1,10 +1,10 @@
-"""Equivalence, detectable effects, sets and the M-value on a demo trial, end to end.
+"""Equivalence, detectable effects, sets and the M-value on a demo trial, without the workflow.
 
-Until the lead wires these into rules, this runs the new functions on the DE stage's own fit of
-the ``treatment`` design (the demo's samples planted as defective left out, as QC would): the
-equivalence table, the detectable effects of the genes of interest and genome-wide, the curated
-muscle sets, the M-value, the report's statement and figure. Used by
-``scripts/equivalence_demo.py`` and by the tests.
+The workflow writes all of it (the DE jobs' equivalence columns and detectable tables, the
+clinical jobs' set and M-value tests, the report's statement and figure); this runs the same
+functions on the DE stage's own fit of the ``treatment`` design (the demo's samples planted as
+defective left out, as QC would), for the simulations, the R comparison and a quick look at a
+generated trial. Used by ``scripts/equivalence_demo.py`` and by the tests.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from myoclamp.clinical.equivalence import DEFAULT_M_VALUE_MARGIN, endpoint_equivalence
+from myoclamp.clinical.endpoints import endpoint_table
 from myoclamp.clinical.set_equivalence import log2_normalised, set_equivalence
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
+from myoclamp.de.contrast_equivalence import arm_sizes
 from myoclamp.de.fit import Fit
-from myoclamp.de.power import DEFAULT_POWER, detectable_distribution, detectable_table
 from myoclamp.de.settings import de_settings
-from myoclamp.de.stats import wald_df
 from myoclamp.enrichment.genesets import BUNDLED, load_collections
 from myoclamp.io import write_tsv
 from myoclamp.qc.normalise import normalised_counts, size_factors
 from myoclamp.report.equivalence import (
+    endpoint_rows,
     equivalence_plot,
     equivalence_sentence,
     equivalence_summary,
@@ -40,6 +39,8 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_DEMO = ROOT / "resources" / "demo"
+#: the schema's default equivalence margin (log2; ``de.equivalence_margin``)
+MARGIN = float(de_settings(None)["equivalence_margin"])
 #: the bundled demo's own config (levels, clinical section, genes of interest, engine)
 WORKFLOW_CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 
@@ -56,9 +57,11 @@ def bundled_paths(directory: str | Path = BUNDLED_DEMO) -> dict[str, Path]:
     }
 
 
-def demo_config(**de: object) -> dict:
-    """The bundled config's levels, clinical section and DE settings (``de`` overrides)."""
+def demo_config(clinical: dict | None = None, **de: object) -> dict:
+    """The bundled config's levels, clinical section and DE settings (``de`` and ``clinical``
+    override keys, e.g. ``equivalence_margin=0.4`` or ``clinical={"m_value_margin": 0.5}``)."""
     cfg = {k: WORKFLOW_CONFIG[k] for k in ("levels", "clinical")}
+    cfg["clinical"] = {**cfg["clinical"], **(clinical or {})}
     cfg["inputs"] = {"clinical": "clinical.tsv"}
     cfg["de"] = {**WORKFLOW_CONFIG["de"], **DEMO_CONFIG["de"], "shrink": False, **de}
     return cfg
@@ -69,14 +72,6 @@ def demo_sheets(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     samples = pd.read_csv(paths["samples"], sep="\t", dtype=str)
     clinical = pd.read_csv(paths["clinical"], sep="\t", dtype={"participant": str, "visit": str})
     return samples, clinical
-
-
-def arm_sizes(fit: Fit, config: dict) -> tuple[int, int]:
-    """Participants per arm (reference, test) in the fitted design."""
-    meta = fit.design.metadata.loc[fit.design.matrix.index]
-    per_arm = meta.drop_duplicates("participant")["arm"].astype(str).value_counts()
-    levels = config["levels"]["arm"]
-    return int(per_arm.get(str(levels["reference"]), 0)), int(per_arm.get(str(levels["test"]), 0))
 
 
 def log2_expression(adata: ad.AnnData, genes: pd.Index) -> pd.DataFrame:
@@ -91,12 +86,11 @@ def log2_expression(adata: ad.AnnData, genes: pd.Index) -> pd.DataFrame:
 class EquivalenceRun:
     """Every table of one run, the statement and the settings used."""
 
-    de: pd.DataFrame
-    genes: pd.DataFrame
+    de: pd.DataFrame  # the contrast table with its equivalence columns
     detectable: pd.DataFrame
     distribution: pd.DataFrame
     sets: pd.DataFrame
-    endpoint: pd.DataFrame
+    endpoint: pd.DataFrame  # endpoints.tsv rows with a margin (the M-value)
     statement: str
     settings: dict = field(default_factory=dict)
 
@@ -107,68 +101,41 @@ def run_equivalence(
     clinical: pd.DataFrame,
     config: dict,
     *,
-    margin: float = DEFAULT_MARGIN,
-    m_value_margin: float = DEFAULT_M_VALUE_MARGIN,
-    fold_change: float = DEFAULT_MARGIN,
-    target_power: float = DEFAULT_POWER,
     n_cpus: int = 1,
     fit: Fit | None = None,
 ) -> EquivalenceRun:
-    """Fit ``treatment`` (unless ``fit`` is given) and compute every equivalence table."""
-    from myoclamp.de.pipeline import contrast_table, fit_from_adata
+    """Fit ``treatment`` (unless ``fit`` is given) and compute every equivalence table, with the
+    workflow's functions and ``config``'s settings (``de.equivalence_margin``, ``de.power``,
+    ``clinical.m_value_margin``)."""
+    from myoclamp.de.pipeline import contrast_table, fit_from_adata, with_equivalence
 
     de = de_settings(config)
     if fit is None:
         fit = fit_from_adata(adata, "treatment", config, n_cpus=n_cpus)
-    table, _ = contrast_table(fit, "treatment", config, n_cpus=n_cpus)
-    df = wald_df(fit.dds) if de["wald_distribution"] == "t" else None
-    goi = list(de["genes_of_interest"])
+    table, meta = contrast_table(fit, "treatment", config, n_cpus=n_cpus)
+    table, detect, dist = with_equivalence(fit, "treatment", config, table, meta)
     alpha = float(de["alpha"])
-    genes = equivalence_table(
-        table,
-        margin,
-        df=df,
-        alpha=alpha,
-        genes_of_interest=goi,
-        independent_filter=bool(de["independent_filter"]),
-    )
-    n_ref, n_test = arm_sizes(fit, config)
-    detect = detectable_table(
-        table,
-        n_ref=n_ref,
-        n_test=n_test,
-        df=df,
-        margin=margin,
-        fold_change=fold_change,
-        alpha=alpha,
-        target=target_power,
-        genes_of_interest=goi,
-    )
-    dist = detectable_distribution(table, df=df, margin=margin, alpha=alpha, target=target_power)
     cfg = clinical_settings(config)
     expr = log2_expression(adata, pd.Index(fit.dds.var_names))
     gene_sets = load_collections({"muscle": ROOT / "resources" / BUNDLED["muscle"]})
     sets = set_equivalence(
-        expr, adata.obs, adata.var["symbol"], gene_sets, cfg, margin, alpha=alpha
-    )
-    endpoint = endpoint_equivalence(
-        samples, clinical, cfg, cfg.m_value or "m_value", m_value_margin, alpha
-    )
-    summary = equivalence_summary(genes, sets, endpoint, alpha)
+        expr, adata.obs, adata.var["symbol"], gene_sets, cfg, float(de["equivalence_margin"]),
+        alpha=alpha,
+    )  # fmt: skip
+    ends = endpoint_rows(endpoint_table(samples, clinical, cfg))
+    endpoint = ends if ends is not None else pd.DataFrame()
+    summary = equivalence_summary(table, sets, endpoint, alpha)
+    n_ref, n_test = arm_sizes(fit.design, cfg.arm_ref, cfg.arm_test)
     settings = {
-        "margin": margin,
-        "m_value_margin": m_value_margin,
-        "fold_change": fold_change,
-        "power": target_power,
-        "alpha": alpha,
+        **meta["equivalence"],
+        "m_value_margin": cfg.m_value_margin,
         "wald_distribution": de["wald_distribution"],
-        "wald_df": df,
+        "wald_df": meta.get("wald_df"),
         "n_reference": n_ref,
         "n_test": n_test,
     }
     return EquivalenceRun(
         de=table,
-        genes=genes,
         detectable=detect,
         distribution=dist,
         sets=sets,
@@ -183,21 +150,21 @@ def write_run(run: EquivalenceRun, out: str | Path) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
-        "genes": out / "treatment.equivalence.tsv",
+        "de": out / "treatment.tsv",
         "detectable": out / "treatment.detectable.tsv",
-        "distribution": out / "treatment.detectable_distribution.tsv",
+        "distribution": out / "treatment.distribution.tsv",
         "sets": out / "sets_equivalence.tsv",
         "endpoint": out / "m_value_equivalence.tsv",
         "statement": out / "statement.txt",
         "plot": out / "equivalence.png",
     }
-    write_tsv(run.genes, paths["genes"])
+    write_tsv(run.de, paths["de"])
     write_tsv(run.detectable, paths["detectable"])
     write_tsv(run.distribution, paths["distribution"])
     write_tsv(run.sets, paths["sets"])
     write_tsv(run.endpoint, paths["endpoint"])
     paths["statement"].write_text(run.statement + "\n")
-    equivalence_plot(run.genes, paths["plot"], sets=run.sets, endpoint=run.endpoint)
+    equivalence_plot(run.de, paths["plot"], sets=run.sets, endpoint=run.endpoint)
     return paths
 
 

@@ -32,11 +32,11 @@ import scipy.sparse as sp
 
 from myoclamp.clinical.set_equivalence import set_equivalence
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
+from myoclamp.de.equivalence import equivalence_table
 from myoclamp.de.settings import de_settings
 from myoclamp.de.stats import wald_df
 from myoclamp.enrichment.genesets import BUNDLED, GeneSets, load_collections
-from myoclamp_tools.equivalence_demo import log2_expression
+from myoclamp_tools.equivalence_demo import MARGIN, log2_expression
 from myoclamp_tools.nulls import permute_arms
 from myoclamp_tools.rcompare import GSE202295_CONFIG
 
@@ -92,7 +92,7 @@ def plant_boundary(
 
 
 def run_permutation(
-    real: ad.AnnData, seed: int, margin: float = DEFAULT_MARGIN, n_cpus: int = 1
+    real: ad.AnnData, seed: int, margin: float = MARGIN, n_cpus: int = 1
 ) -> tuple[dict, pd.DataFrame]:
     """One permutation: planted at the boundary, fitted and tested; figures and the set table
     (planted and unplanted rows, ``planted`` column)."""

@@ -114,6 +114,9 @@ def expected_facts(run: str | Path) -> dict[str, object]:
         if n:
             exp["treatment_x_insulin.goi_bound"] = bound
             exp["treatment_x_insulin.goi_fold"] = 2**bound
+    for contrast in ("treatment", "treatment_x_insulin"):
+        if contrast in de:
+            _equivalence(de[contrast], contrast, res / "clinical", exp)
     _clinical(res / "clinical", exp)
     _qc(res, exp)
     keys: set[str] = set()
@@ -125,6 +128,53 @@ def expected_facts(run: str | Path) -> dict[str, object]:
             keys |= set(t.loc[t["estimate"].notna(), "gene_id"].astype(str))
     exp["explorer.genes"] = len(keys)
     return exp
+
+
+VERDICTS = ("equivalent", "inconclusive", "different")
+
+
+def _names(names: list[str], most: int = 8) -> str:
+    return (
+        ", ".join(names)
+        if len(names) <= most
+        else (", ".join(names[:most]) + f" and {len(names) - most} more")
+    )
+
+
+def _equivalence(t: pd.DataFrame, contrast: str, clin: Path, exp: dict) -> None:
+    """Equivalence verdicts: the contrast's genes of interest (their own family), and for
+    ``treatment`` the curated sets and the endpoints with a margin (the M-value)."""
+    groups, margins = [], []
+    if "verdict_interest" in t:
+        goi = t[t["interest"].astype(str).str.lower().isin(["true", "1"])]
+        goi = goi[goi["verdict_interest"].isin(VERDICTS)]
+        if len(goi):
+            groups.append(("genes", goi["symbol"].astype(str), goi["verdict_interest"]))
+            margins += list(goi["eq_margin"].dropna())
+    sets = _tsv(clin / "sets_equivalence.tsv") if contrast == "treatment" else None
+    if sets is not None and len(sets):
+        groups.append(("sets", sets["set"].astype(str), sets["verdict"]))
+        margins += list(sets["margin"].dropna())
+    ends = _tsv(clin / "endpoints.tsv") if contrast == "treatment" else None
+    if ends is not None and "margin" in ends:
+        ends = ends[ends["margin"].notna() & ends["verdict"].isin(VERDICTS)]
+    else:
+        ends = None
+    if not groups and (ends is None or ends.empty):
+        return
+    if margins:
+        exp[f"{contrast}.eq_margin"], exp[f"{contrast}.eq_fold"] = margins[0], 2 ** margins[0]
+    for key, names, verdicts in groups:
+        k = f"{contrast}.eq_{key}"
+        exp[f"{k}_tested"] = len(names)
+        for v in VERDICTS:
+            chosen = names[verdicts.to_numpy() == v].tolist()
+            exp[f"{k}_{v}"] = len(chosen)
+            if chosen and v != "equivalent":
+                exp[f"{k}_{v}_names"] = _names(chosen)
+    for _, r in (ends if ends is not None else pd.DataFrame()).iterrows():
+        exp[f"{contrast}.eq_{r['variable']}"] = r["verdict"]
+        exp[f"{contrast}.eq_{r['variable']}_margin"] = r["margin"]
 
 
 def _clinical(clin: Path, exp: dict) -> None:

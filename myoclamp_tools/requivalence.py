@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from myoclamp.de.equivalence import DEFAULT_MARGIN, equivalence_table
+from myoclamp.de.equivalence import equivalence_table
 from myoclamp.de.settings import de_settings
 from myoclamp.de.stats import wald_df
+from myoclamp_tools.equivalence_demo import MARGIN
 from myoclamp_tools.rcompare import r_command, run_r_deseq2, write_r_inputs
 
 
@@ -80,7 +81,7 @@ def run_comparison(
     adata: ad.AnnData,
     config: dict,
     workdir: str | Path,
-    margin: float = DEFAULT_MARGIN,
+    margin: float = MARGIN,
     n_cpus: int = 1,
     same_dispersions: bool = False,
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bundled", action="store_true", help="the bundled demo (all genes)")
     parser.add_argument("--participants", type=int, default=24)
     parser.add_argument("--genes", type=int, default=3000)
-    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    parser.add_argument("--margin", type=float, default=MARGIN)
     parser.add_argument("--wald", choices=["t", "normal"], default="t")
     parser.add_argument("--cpus", type=int, default=1)
     parser.add_argument(

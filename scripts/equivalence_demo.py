@@ -13,8 +13,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from myoclamp.clinical.equivalence import DEFAULT_M_VALUE_MARGIN
-from myoclamp.de.equivalence import DEFAULT_MARGIN
+from myoclamp.config import section
 from myoclamp_tools.equivalence_demo import (
     bundled_paths,
     demo_config,
@@ -30,9 +29,11 @@ def main() -> None:
     ap.add_argument("--out", default="results/equivalence_demo")
     ap.add_argument("--seed", type=int, default=None, help="generate a demo (default: bundled)")
     ap.add_argument("--treatment-effect", action="store_true", help="with --seed")
-    ap.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="log2")
-    ap.add_argument("--m-value-margin", type=float, default=DEFAULT_M_VALUE_MARGIN)
-    ap.add_argument("--fold-change", type=float, default=DEFAULT_MARGIN, help="log2, sample size")
+    de, clinical = section(None, "de"), section({}, "clinical")
+    ap.add_argument("--margin", type=float, default=de["equivalence_margin"], help="log2")
+    ap.add_argument("--m-value-margin", type=float, default=clinical["m_value_margin"])
+    ap.add_argument("--fold-change", type=float, default=de["power"]["fold_change"],
+                    help="log2, next-trial size")  # fmt: skip
     ap.add_argument("--cpus", type=int, default=1)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -49,16 +50,17 @@ def main() -> None:
             demo_adata(paths),
             samples,
             clinical,
-            demo_config(),
-            margin=args.margin,
-            m_value_margin=args.m_value_margin,
-            fold_change=args.fold_change,
+            demo_config(
+                clinical={"m_value_margin": args.m_value_margin},
+                equivalence_margin=args.margin,
+                power={**de["power"], "fold_change": args.fold_change},
+            ),
             n_cpus=args.cpus,
         )
     written = write_run(run, args.out)
     print(run.statement)
-    goi = run.genes[run.genes["interest"]]
-    cols = ["symbol", "baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj_interest"]
+    goi = run.de[run.de["interest"]]
+    cols = ["symbol", "baseMean", "log2FoldChange", "lfcSE", "eq_pvalue", "eq_padj_interest"]
     print(goi[cols + ["verdict_interest"]].to_string(index=False, float_format="%.3g"))
     print(run.detectable.to_string(index=False, float_format="%.3g"))
     print(run.distribution.to_string(index=False, float_format="%.3g"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from myoclamp.de.equivalence import DEFAULT_MARGIN
+from myoclamp_tools.equivalence_demo import MARGIN
 from myoclamp_tools.equivalence_null import run_permutation
 from myoclamp_tools.rcompare import gse202295_adata
 
@@ -25,7 +25,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "gse202295"))
     ap.add_argument("--permutations", default="1,2,3", help="seeds of the permutations")
-    ap.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    ap.add_argument("--margin", type=float, default=MARGIN)
     ap.add_argument("--sets-out", default=None, help="TSV of the set rows of every permutation")
     ap.add_argument("--cpus", type=int, default=1)
     args = ap.parse_args()

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.equivalence import DEFAULT_MARGIN
 from myoclamp.de.settings import de_settings
 from myoclamp_tools import equivalence_sim as sim
+from myoclamp_tools.equivalence_demo import MARGIN
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=sim.MODES, required=True)
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--first-seed", type=int, default=1)
-    ap.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="log2 margin")
+    ap.add_argument("--margin", type=float, default=MARGIN, help="log2 margin")
     ap.add_argument("--random-genes", type=int, default=200, help="planted besides the GOIs")
     ap.add_argument("--out", default="results/equivalence_simulation")
     ap.add_argument("--cpus", type=int, default=1)

@@ -14,7 +14,6 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from myoclamp.de.equivalence import (
-    DEFAULT_MARGIN,
     EQUIVALENCE_COLUMNS,
     bh,
     equivalence_table,
@@ -27,11 +26,14 @@ from myoclamp.de.equivalence import (
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 
-M = DEFAULT_MARGIN
+M = 0.585  # the schema's default margin (1.5-fold)
 
 
 def test_default_margin_is_one_and_a_half_fold():
-    assert pytest.approx(1.5) == 2**M
+    from myoclamp.config import section
+
+    assert section(None, "de")["equivalence_margin"] == M
+    assert pytest.approx(1.5, rel=1e-4) == 2**M
 
 
 def test_lessabs_is_the_larger_one_sided_p_value_as_in_r():

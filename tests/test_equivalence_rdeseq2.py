@@ -16,8 +16,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_on_purpose
 
-from myoclamp.de.equivalence import DEFAULT_MARGIN
-from myoclamp_tools.equivalence_demo import bundled_paths, demo_config
+from myoclamp_tools.equivalence_demo import MARGIN, bundled_paths, demo_config
 from myoclamp_tools.rcompare import demo_adata, r_deseq2_available
 from myoclamp_tools.requivalence import run_comparison
 
@@ -47,7 +46,7 @@ def test_generated_demo_matches_r_lessabs(tmp_path, wald):
 
     paths = generate(tmp_path / "demo", n_participants=24, n_genes=3000)
     figures, eq, _ = run_comparison(
-        demo_adata(paths), demo_config(wald_distribution=wald), tmp_path / "r", DEFAULT_MARGIN
+        demo_adata(paths), demo_config(wald_distribution=wald), tmp_path / "r", MARGIN
     )
     check(figures)
     # the threshold matters: many genes are equivalent, not all of them
@@ -59,7 +58,7 @@ def bundled_own_fit(tmp_path_factory):
     """The demo's treatment contrast (null default), all genes, the workflow's settings; R fits
     its own DESeq() (about 10 CPU minutes of R)."""
     figures, _, _ = run_comparison(
-        demo_adata(bundled_paths()), demo_config(), tmp_path_factory.mktemp("r"), DEFAULT_MARGIN
+        demo_adata(bundled_paths()), demo_config(), tmp_path_factory.mktemp("r"), MARGIN
     )
     print(figures)
     return figures
@@ -97,7 +96,7 @@ def test_bundled_demo_matches_r_lessabs_with_the_same_dispersions(tmp_path):
         demo_adata(bundled_paths()),
         demo_config(),
         tmp_path / "r",
-        DEFAULT_MARGIN,
+        MARGIN,
         same_dispersions=True,
     )
     check(figures)

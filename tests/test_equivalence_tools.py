@@ -134,7 +134,7 @@ def test_demo_runner_end_to_end(tmp_path):
     run = run_equivalence(demo_adata(paths), samples, clinical, demo_config())
     assert run.settings["wald_distribution"] == "t" and run.settings["wald_df"] > 5
     assert run.settings["n_reference"] + run.settings["n_test"] >= 12
-    goi = run.genes[run.genes["interest"]]
+    goi = run.de[run.de["interest"]]
     assert len(goi) >= 10 and len(run.detectable) == goi["pvalue"].notna().sum()
     assert set(run.sets["set"]) >= {"OXPHOS", "CLAMP_RESPONSE_UP"}
     assert run.endpoint.loc[0, "variable"] == "m_value" and run.endpoint.loc[0, "n_ancova"] >= 6

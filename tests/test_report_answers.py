@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from myoclamp.config import section
+from myoclamp.de.contrast_equivalence import add_equivalence, equivalence_settings
 from myoclamp.report import answers
 from myoclamp.report.assemble import read_tsv
 from myoclamp_tools.report_check import expected_facts, mismatches
@@ -87,8 +89,17 @@ def write_run(root: Path) -> Path:
         "insulin_anakinra": _de(hits=[(1.3, 1e-4)], seed=4),
         "treatment_x_insulin": _de(seed=5),
     }
+    eqs = equivalence_settings(section({"de": {"genes_of_interest": GOI}}, "de"))
     for name, t in tables.items():
-        t.to_csv(res / f"de/{name}.tsv", sep="\t", index=False)
+        add_equivalence(t, 40, eqs).to_csv(res / f"de/{name}.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "set": ["OXPHOS", "HEAT_SHOCK", "FIBRE_SLOW"],
+            "estimate": [0.01, 0.4, -0.05],
+            "margin": 0.585,
+            "verdict": ["equivalent", "inconclusive", "equivalent"],
+        }
+    ).to_csv(res / "clinical/sets_equivalence.tsv", sep="\t", index=False)
     _sets(called=0).to_csv(res / "enrichment/treatment.tsv", sep="\t", index=False)
     _sets(called=3, seed=1).to_csv(res / "enrichment/insulin.tsv", sep="\t", index=False)
     prerank = _sets()[["set", "description", "collection", "size"]].assign(
@@ -125,6 +136,11 @@ def write_run(root: Path) -> Path:
             "ci_low": [-0.82, -0.39, -2.92],
             "ci_high": [-0.035, 0.36, -0.58],
             "pvalue": [0.034, 0.94, 0.0039],
+            "margin": [np.nan, 1.0, np.nan],
+            "tost_ci_low": [np.nan, -0.33, np.nan],
+            "tost_ci_high": [np.nan, 0.30, np.nan],
+            "tost_pvalue": [np.nan, 4e-6, np.nan],
+            "verdict": [np.nan, "equivalent", np.nan],
         }
     )
     for visit in ("baseline", "followup"):
@@ -199,6 +215,14 @@ def test_first_screen_numbers_equal_the_tables(run):
     assert shown["qc.flagged_samples"] == "S1, S11" and shown["qc.arm_anakinra"] == "3"
     assert shown["mvalue.deseq2_fdr05"] == "1" and shown["mvalue.settests_called"] == "4"
     assert shown["mvalue.settests_top"] == "process number 0"
+    # equivalence: genes of interest of both between-arm contrasts, sets and the M-value
+    assert shown["treatment.eq_genes_tested"] == "3" and shown["treatment.eq_margin"] == "0.58"
+    assert shown["treatment.eq_sets_equivalent"] == "2"
+    assert shown["treatment.eq_sets_inconclusive_names"] == "HEAT_SHOCK"
+    assert shown["treatment.eq_m_value"] == "equivalent"
+    assert "treatment_x_insulin.eq_genes_tested" in shown
+    assert "treatment_x_insulin.eq_sets_tested" not in shown  # sets belong to treatment
+    assert "no effect" not in page.lower()
 
 
 def test_the_checker_catches_a_wrong_number(run):
@@ -248,10 +272,18 @@ def test_sets_are_counted_by_the_enriched_call_never_by_a_prerank_fdr(run):
 
 def test_equivalence_and_second_engine_hooks(run):
     tb = tables_of(run)
+    tb.de = {k: t.drop(columns=["verdict_interest"]) for k, t in tb.de.items()}
+    tb.clinical.pop("sets_equivalence"), tb.clinical.pop("endpoints")
     page = answers.first_screen(tb)
     assert "Equivalence tests: not part of this run." in page
     tb.equivalence = pd.DataFrame(
-        {"contrast": "treatment", "feature": GOI, "equivalent": [True, True, False], "margin": 0.5}
+        {
+            "contrast": "treatment",
+            "kind": "gene",
+            "feature": GOI,
+            "margin": 0.5,
+            "verdict": ["equivalent", "equivalent", "different"],
+        }  # fmt: skip
     )
     tb.concordance = {
         "treatment": pd.DataFrame(
@@ -267,7 +299,9 @@ def test_equivalence_and_second_engine_hooks(run):
         )
     }
     _, facts = answers.answers(tb)
-    assert facts.values["treatment.eq_shown"] == 2 and facts.values["treatment.eq_tested"] == 3
+    assert facts.values["treatment.eq_genes_equivalent"] == 2
+    assert facts.values["treatment.eq_genes_tested"] == 3
+    assert facts.values["treatment.eq_genes_different_names"] == "TXNIP"
     assert facts.values["treatment.conc_both"] == 3 and facts.values["treatment.conc_rho"] == 0.91
     assert "not part of this run" not in answers.first_screen(tb)
 

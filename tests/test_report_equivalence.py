@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from myoclamp.de.equivalence import equivalence_table
+from myoclamp.config import section
+from myoclamp.de.contrast_equivalence import add_equivalence, equivalence_settings
 from myoclamp.report.equivalence import (
     equivalence_plot,
     equivalence_sentence,
     equivalence_summary,
+    feature_table,
 )
 
 M = 0.585
@@ -30,10 +32,8 @@ def genes() -> pd.DataFrame:
             "ci_high": [0.12, 1.1, 1.1, 0.1, 0.1, 1.4, 0.2, 1.2],
         }
     )
-    return equivalence_table(
-        table, M, df=30, genes_of_interest=["SLC2A4", "PDK4", "TXNIP", "HK2"],
-        independent_filter=False,
-    )  # fmt: skip
+    de = {"genes_of_interest": ["SLC2A4", "PDK4", "TXNIP", "HK2"], "independent_filter": False}
+    return add_equivalence(table, 30, equivalence_settings(section({"de": de}, "de")))
 
 
 def sets() -> pd.DataFrame:
@@ -52,13 +52,19 @@ def sets() -> pd.DataFrame:
 
 
 def endpoint() -> pd.DataFrame:
+    """endpoints.tsv: only the M-value has a margin."""
     return pd.DataFrame(
         [
             {
                 "variable": "m_value", "estimate": -0.1, "ci_low": -0.6, "ci_high": 0.4,
                 "tost_ci_low": -0.5, "tost_ci_high": 0.3, "tost_pvalue": 0.002, "margin": 1.0,
                 "verdict": "equivalent",
-            }
+            },
+            {
+                "variable": "hba1c", "estimate": -0.4, "ci_low": -0.8, "ci_high": -0.03,
+                "tost_ci_low": np.nan, "tost_ci_high": np.nan, "tost_pvalue": np.nan,
+                "margin": np.nan, "verdict": np.nan,
+            },
         ]
     )  # fmt: skip
 
@@ -74,7 +80,7 @@ def test_statement_counts_and_names_from_the_tables():
     assert "Of the 2 curated muscle sets" in text and "(FIBRE_SLOW_OXIDATIVE)" in text
     assert "±0.58 log2 units (1.50-fold)" in text and "90 % interval" in text
     assert "m_value: arm difference at follow-up -0.10" in text and "±1.00: equivalent" in text
-    assert "no effect" not in text.lower()
+    assert "no effect" not in text.lower() and "hba1c" not in text
     # a different table gives a different statement: nothing is fixed text
     other = genes().assign(verdict_interest=lambda d: np.where(d["interest"], "inconclusive", ""))
     assert "0 are equivalent" in equivalence_sentence(equivalence_summary(other))
@@ -99,3 +105,16 @@ def test_plot_is_written(tmp_path):
 def test_statement_of_a_contrast_without_rows():
     empty = genes().iloc[:0]
     assert "not estimated" in equivalence_sentence(equivalence_summary(empty))
+
+
+def test_first_screen_rows_from_the_tables():
+    de = {"treatment": genes(), "insulin": genes().drop(columns="verdict_interest")}
+    rows = feature_table(de, sets(), endpoint())
+    assert set(rows["contrast"]) == {"treatment"}  # insulin has no equivalence columns
+    by = rows.set_index(["kind", "feature"])
+    assert by.loc[("gene", "PDK4"), "verdict"] == "different"
+    assert by.loc[("set", "FIBRE_SLOW_OXIDATIVE"), "verdict"] == "inconclusive"
+    assert by.loc[("endpoint", "m_value"), "equivalent"] and ("endpoint", "hba1c") not in by.index
+    assert len(rows[rows["kind"] == "gene"]) == 4
+    # sets and endpoints belong to the treatment contrast: without it, only genes
+    assert set(feature_table({"other": genes()}, sets(), endpoint())["kind"]) == {"gene"}

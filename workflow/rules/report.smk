@@ -1,6 +1,11 @@
 REPORT_TARGETS = ["results/myoclamp.h5ad", "results/report.html"]
 # the report shows the resolved config and records it in the h5ad: every section is its setting
 REPORT_SETTINGS = settings()
+# the treatment's equivalence figure (genes of interest, curated sets, M-value), drawn by the
+# report from the run's tables
+REPORT_EQUIVALENCE = (
+    ["results/de/plots/treatment/equivalence.png"] if "treatment" in DE_CONTRASTS else []
+)
 
 
 rule report_h5ad:
@@ -8,6 +13,7 @@ rule report_h5ad:
         qc="results/adata/qc.h5ad",
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
+        detectable_tables=tables(DE_TARGETS, "results/de/detectable/"),
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
     output:
@@ -37,6 +43,7 @@ rule report_html:
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
         de_figures=pngs(DE_TARGETS),
+        detectable_tables=expand("results/de/detectable/{contrast}.tsv", contrast=DE_CONTRASTS),
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         enrichment_figures=pngs(ENRICHMENT_TARGETS),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
@@ -47,6 +54,11 @@ rule report_html:
             "results/report.html",
             caption="../report/report_html.rst",
             category="Report",
+        ),
+        equivalence=report(
+            REPORT_EQUIVALENCE,
+            caption="../report/de_equivalence.rst",
+            category="Differential expression",
         ),
     log:
         "logs/report/html.log",

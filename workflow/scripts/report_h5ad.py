@@ -14,4 +14,5 @@ with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
         config=snakemake.params.settings,
         command=snakemake.params.command,
         out=snakemake.output.h5ad,
+        detectable_tables=list(inp.detectable_tables),
     )

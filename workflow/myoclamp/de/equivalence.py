@@ -36,12 +36,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from pydeseq2.utils import lowess
 from scipy.stats import false_discovery_control, norm
 from scipy.stats import t as student_t
 
-#: default margin (log2): 1.5-fold, see docs/equivalence.md for why
-DEFAULT_MARGIN = float(np.log2(1.5))
 VERDICTS = ("equivalent", "different", "inconclusive")
 
 EQUIVALENCE_COLUMNS = [
@@ -131,6 +128,8 @@ def independent_filter_padj(
     cut-off whose rejections exceed the fit's maximum minus the residual RMS (the first cut-off
     when at most 10 rejections). Genes below the chosen cut-off get NaN.
     """
+    from pydeseq2.utils import lowess  # here: the clinical and report jobs need no pydeseq2
+
     base = np.asarray(base_mean, dtype=float)
     p = np.asarray(pvalues, dtype=float)
     lower = float(np.mean(base == 0))
@@ -167,7 +166,7 @@ def interest_mask(symbols: pd.Series, genes_of_interest: Sequence[str]) -> np.nd
 
 def equivalence_table(
     table: pd.DataFrame,
-    margin: float = DEFAULT_MARGIN,
+    margin: float,
     *,
     df: int | None,
     alpha: float = 0.05,

@@ -10,8 +10,11 @@ FDR, which ignores gene correlation, is never counted as a call.
 
 Hooks for results that later stages add (each shown when its table exists, ignored otherwise):
 
-- equivalence tests (``Tables.equivalence``): a table with columns ``contrast``, ``feature``,
-  ``kind`` (gene / set / m_value), ``equivalent`` (bool) and optionally ``margin``;
+- equivalence tests (``Tables.equivalence``): a table with columns ``contrast``, ``kind`` (gene /
+  set / endpoint), ``feature``, ``verdict`` (equivalent / inconclusive / different), ``equivalent``
+  (bool) and ``margin`` (:func:`myoclamp.report.equivalence.feature_table`); when not given it is
+  made from the run's tables (the DE tables' equivalence columns, ``sets_equivalence`` and
+  ``endpoints`` of the clinical stage);
 - a second DE engine (``Tables.concordance``): per contrast a table with ``engine``, ``both``,
   ``only_first``, ``only_second`` and optionally ``spearman`` (rank agreement).
 """
@@ -28,6 +31,7 @@ import pandas as pd
 
 from myoclamp.enrichment.genesets import set_label
 from myoclamp.report import svg
+from myoclamp.report.equivalence import feature_table
 
 ALPHA = 0.05
 
@@ -129,8 +133,16 @@ class Tables:
     clinical: dict[str, pd.DataFrame] = field(default_factory=dict)
     clinical_meta: dict[str, dict] = field(default_factory=dict)
     qc: pd.DataFrame | None = None
-    equivalence: pd.DataFrame | None = None  # hook (issue 20)
+    equivalence: pd.DataFrame | None = None  # made from the tables when None (issue 20)
     concordance: dict[str, pd.DataFrame] = field(default_factory=dict)  # hook (issue 18)
+
+    def equivalence_rows(self) -> pd.DataFrame:
+        """The equivalence verdicts (module docstring): given, or from the run's tables."""
+        if self.equivalence is not None:
+            return self.equivalence
+        return feature_table(
+            self.de, self.clinical.get("sets_equivalence"), self.clinical.get("endpoints")
+        )
 
     @property
     def arms(self) -> tuple[str, str]:
@@ -304,28 +316,59 @@ def treatment_answer(tb: Tables, f: Facts) -> Answer | None:
     )
 
 
+#: names listed on the first screen at most (the rest are counted)
+MAX_NAMES = 8
+EQ_KINDS = (("gene", "genes", "genes of interest"), ("set", "sets", "curated muscle sets"))
+
+
+def name_list(names: list[str], most: int = MAX_NAMES) -> str:
+    """``a, b, c`` or ``a, b and 3 more``."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
+
+
 def equivalence_line(f: Facts, tb: Tables, contrast: str, required: bool = False) -> str:
-    """The equivalence result of a contrast; when none was run, a note if ``required``
-    (hook for issue 20: the table's columns are in the module docstring)."""
-    eq = tb.equivalence
-    if eq is None or eq.empty or "equivalent" not in eq:
+    """The equivalence verdicts of a contrast's genes of interest (and, for ``treatment``, the
+    curated sets and the endpoints with a margin); when none was run, a note if ``required``."""
+    eq = tb.equivalence_rows()
+    sub = eq[eq["contrast"].astype(str) == contrast] if len(eq) else eq
+    if sub.empty:
         return (
             '<span class="muted">Equivalence tests: not part of this run.</span>'
             if required
             else ""
         )
-    sub = eq[eq["contrast"].astype(str) == contrast] if "contrast" in eq else eq
-    if sub.empty:
-        return ""
-    ok = sub["equivalent"].astype(str).str.lower().isin(["true", "1", "yes"])
-    margin = ""
-    if "margin" in sub and pd.to_numeric(sub["margin"], errors="coerce").notna().any():
-        m = float(pd.to_numeric(sub["margin"], errors="coerce").dropna().iloc[0])
-        margin = f" within ±{f.num(f'{contrast}.eq_margin', m)}"
-    return (
-        f"Equivalence: {f.int(f'{contrast}.eq_shown', int(ok.sum()))} of "
-        f"{f.int(f'{contrast}.eq_tested', len(sub))} features shown equivalent{margin}."
-    )
+    parts = []
+    for kind, key, label in EQ_KINDS:
+        rows = sub[sub["kind"] == kind]
+        if rows.empty:
+            continue
+        k = f"{contrast}.eq_{key}"
+        text = f"of {f.int(f'{k}_tested', len(rows))} {label}, "
+        clauses = []
+        for verdict in ("equivalent", "inconclusive", "different"):
+            names = rows.loc[rows["verdict"] == verdict, "feature"].astype(str).tolist()
+            clause = f"{f.int(f'{k}_{verdict}', len(names))} {verdict}"
+            if names and verdict != "equivalent":
+                clause += f" ({f.text(f'{k}_{verdict}_names', name_list(names))})"
+            clauses.append(clause)
+        parts.append(text + ", ".join(clauses))
+    for _, r in sub[sub["kind"] == "endpoint"].iterrows():
+        k = f"{contrast}.eq_{r['feature']}"
+        parts.append(
+            f"{html.escape(str(r['feature']))} within ±{f.num(f'{k}_margin', float(r['margin']))}: "
+            f"{f.text(k, str(r['verdict']))}"
+        )
+    genes = sub[sub["kind"].isin(["gene", "set"])]
+    head = "Equivalence between arms"
+    if len(genes):
+        m = float(pd.to_numeric(genes["margin"], errors="coerce").dropna().iloc[0])
+        head += (
+            f" within ±{f.num(f'{contrast}.eq_margin', m)} log2 "
+            f"({f.num(f'{contrast}.eq_fold', 2**m)}-fold)"
+        )
+    return head + ": " + "; ".join(parts) + "."
 
 
 def concordance_lines(f: Facts, tb: Tables, contrast: str) -> list[str]:

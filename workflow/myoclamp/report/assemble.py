@@ -41,8 +41,13 @@ def uns_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+BOOLEAN = {True: 1.0, False: 0.0, "True": 1.0, "False": 0.0}
+
+
 def de_varm(table: pd.DataFrame, var_names: pd.Index) -> pd.DataFrame:
-    """One contrast's DE columns aligned to every gene (NaN where the gene was not tested)."""
+    """One contrast's numeric and boolean (1/0) columns aligned to every gene, float32 (NaN where
+    the gene was not tested). Text columns (e.g. the equivalence ``verdict``, which follows from
+    ``eq_padj`` and ``padj``) stay in the TSV."""
     t = table.set_index(table["gene_id"].astype(str))
     out = pd.DataFrame(index=var_names)
     for col in t.columns:
@@ -50,7 +55,10 @@ def de_varm(table: pd.DataFrame, var_names: pd.Index) -> pd.DataFrame:
             continue
         values = t[col].reindex(var_names)
         if values.dtype == object or values.dtype == bool:
-            values = values.map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
+            known = t[col].dropna()
+            if len(known) and not known.isin(list(BOOLEAN)).all():
+                continue
+            values = values.map(BOOLEAN)
         out[col] = pd.to_numeric(values, errors="coerce").astype(np.float32)
     return out
 
@@ -82,8 +90,10 @@ def assemble(
     clinical_tables: list[str],
     config: dict,
     command: str,
+    detectable_tables: list[str] = (),
 ) -> ad.AnnData:
-    """The whole analysis in one AnnData (X = raw counts)."""
+    """The whole analysis in one AnnData (X = raw counts); the detectable-effect tables
+    (``results/de/detectable/``) go to ``uns["de"]["detectable"]``."""
     adata = ad.read_h5ad(qc_h5ad)
     for path in de_tables:
         name = stem(path)
@@ -98,6 +108,10 @@ def assemble(
     uns_de = {}
     if de_summary:
         uns_de["summary"] = uns_frame(read_tsv(de_summary))
+    if detectable_tables:
+        uns_de["detectable"] = {
+            stem(p).replace(".", "_"): uns_frame(read_tsv(p)) for p in detectable_tables
+        }
     adata.uns["de"] = uns_de
     adata.uns["enrichment"] = {
         # set tests under the contrast's name; prerank without its leading-edge gene lists

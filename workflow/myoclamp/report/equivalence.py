@@ -1,29 +1,41 @@
-"""The treatment section's equivalence statement and figure, from the run's own tables.
+"""The treatment section's equivalence statement and figure, and the first screen's equivalence
+rows, from the run's own tables.
 
-Inputs are the tables of :func:`myoclamp.de.equivalence.equivalence_table` (genes),
-:func:`myoclamp.clinical.set_equivalence.set_equivalence` (curated sets) and
-:func:`myoclamp.clinical.equivalence.endpoint_equivalence` (M-value). Every number and name in the
-text comes from them. A null result is stated as what the margin and intervals allow, never as
-an absence of effect.
+Inputs: a contrast table with the DE job's equivalence columns (``results/de/{contrast}.tsv``:
+``eq_margin``, ``eq_padj``, ``eq_ci_low``/``eq_ci_high``, ``verdict``, ``interest``,
+``verdict_interest``; :mod:`myoclamp.de.contrast_equivalence`), the curated sets' table
+(``results/clinical/sets_equivalence.tsv``) and the endpoints (``results/clinical/endpoints.tsv``,
+the rows with a ``margin``: the M-value). Every number and name in the text comes from them. A
+null result is stated as what the margin and intervals allow, never as an absence of effect.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from myoclamp.de.equivalence import VERDICTS
-from myoclamp.figures import placeholder, save_png
 
 VERDICT_COLOURS = {"equivalent": "#1b7837", "different": "#c0392b", "inconclusive": "#7f7f7f"}
 #: names listed in the statement at most (the rest are counted)
 MAX_NAMES = 8
+#: the first screen's equivalence rows (answers.Tables.equivalence)
+FEATURE_COLUMNS = ["contrast", "kind", "feature", "verdict", "equivalent", "margin"]
+
+
+def has_equivalence(table: pd.DataFrame | None) -> bool:
+    """Does a contrast table carry the equivalence columns?"""
+    return table is not None and {"eq_margin", "verdict", "verdict_interest"} <= set(table)
+
+
+def endpoint_rows(endpoints: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The endpoints with an equivalence margin (the M-value), or None."""
+    if endpoints is None or "margin" not in endpoints:
+        return None
+    rows = endpoints[pd.to_numeric(endpoints["margin"], errors="coerce").notna()]
+    return rows.reset_index(drop=True) if len(rows) else None
 
 
 def _counts(verdict: pd.Series) -> dict[str, int]:
@@ -35,29 +47,39 @@ def _names(rows: pd.DataFrame, col: str, verdict: str, verdict_col: str) -> list
     return rows.loc[rows[verdict_col] == verdict, col].astype(str).tolist()
 
 
+def interest_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The genes of interest with a verdict in their own family."""
+    goi = table[table["interest"].astype(str).str.lower().isin(["true", "1"])]
+    return goi[goi["verdict_interest"].astype(str).isin(VERDICTS)]
+
+
 def equivalence_summary(
     genes: pd.DataFrame,
     sets: pd.DataFrame | None = None,
     endpoint: pd.DataFrame | None = None,
     alpha: float = 0.05,
 ) -> dict:
-    """Counts and names per verdict: genes of interest, all genes, sets; the endpoint row."""
-    goi = genes[genes["interest"].astype(bool)]
-    margins = genes["lfcThreshold"].dropna().unique()
+    """Counts and names per verdict: genes of interest, all genes, sets; the endpoint rows."""
+    goi = interest_rows(genes) if len(genes) else genes
+    margins = pd.to_numeric(genes.get("eq_margin", pd.Series(dtype=float)), errors="coerce")
+    margins = margins.dropna().unique()
     out: dict = {
         "alpha": alpha,
         "margin": float(margins[0]) if len(margins) else float("nan"),
-        "goi": _counts(goi["verdict_interest"]),
-        "goi_names": {v: _names(goi, "symbol", v, "verdict_interest") for v in VERDICTS},
-        "genes": _counts(genes["verdict"]),
-        "genes_tested": int(genes["padj"].notna().sum()),
+        "goi": _counts(goi["verdict_interest"]) if len(goi) else _counts(pd.Series(dtype=str)),
+        "goi_names": {v: _names(goi, "symbol", v, "verdict_interest") for v in VERDICTS}
+        if len(goi)
+        else {v: [] for v in VERDICTS},
+        "genes": _counts(genes["verdict"]) if len(genes) else _counts(pd.Series(dtype=str)),
+        "genes_tested": int(genes["eq_padj"].notna().sum()) if len(genes) else 0,
         "genes_total": len(genes),
     }
     if sets is not None and len(sets):
         out["sets"] = _counts(sets["verdict"])
         out["set_names"] = {v: _names(sets, "set", v, "verdict") for v in VERDICTS}
-    if endpoint is not None and len(endpoint):
-        out["endpoint"] = endpoint.iloc[0].to_dict()
+    rows = endpoint_rows(endpoint)
+    if rows is not None:
+        out["endpoints"] = [r.to_dict() for _, r in rows.iterrows()]
     return out
 
 
@@ -114,9 +136,16 @@ def equivalence_sentence(s: dict, unit_name: str = "log2") -> str:
         f"the margin, {g['different']:,} differ and {g['inconclusive']:,} are inconclusive "
         "(including those without an adjusted p-value: low counts or outliers)."
     )
-    e = s.get("endpoint")
-    if e is not None:
-        if np.isfinite(e.get("estimate", np.nan)):
+    lines += endpoint_sentences(s.get("endpoints", []))
+    return " ".join(lines)
+
+
+def endpoint_sentences(endpoints: list[dict], alpha: float = 0.05) -> list[str]:
+    """One sentence per endpoint row with a margin (``endpoints.tsv``; its TOST is at 5 %)."""
+    pct = round(100 * (1 - 2 * alpha))
+    lines = []
+    for e in endpoints:
+        if np.isfinite(e.get("estimate", np.nan)) and isinstance(e.get("verdict"), str):
             lines.append(
                 f"{e['variable']}: arm difference at follow-up {e['estimate']:.2f} "
                 f"(95 % CI {e['ci_low']:.2f} to {e['ci_high']:.2f}; {pct} % CI "
@@ -124,11 +153,54 @@ def equivalence_sentence(s: dict, unit_name: str = "log2") -> str:
                 f"±{e['margin']:.2f}: {e['verdict']} (TOST p = {e['tost_pvalue']:.2g})."
             )
         else:
-            lines.append(f"{e['variable']}: no equivalence verdict ({e.get('note', '')}).")
-    return " ".join(lines)
+            note = e.get("note")
+            why = f" ({note})" if isinstance(note, str) and note else ""
+            lines.append(f"{e['variable']}: no equivalence verdict{why}.")
+    return lines
 
 
-def _panel(ax: plt.Axes, rows: pd.DataFrame, label: str, verdict: str, margin: float) -> None:
+def _features(contrast: str, kind: str, names, verdicts_, margins) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "contrast": contrast,
+            "kind": kind,
+            "feature": pd.Series(names).astype(str).to_numpy(),
+            "verdict": pd.Series(verdicts_).astype(str).to_numpy(),
+            "margin": pd.to_numeric(pd.Series(margins), errors="coerce").to_numpy(),
+        }
+    )
+
+
+def feature_table(
+    de: dict[str, pd.DataFrame],
+    sets: pd.DataFrame | None = None,
+    endpoints: pd.DataFrame | None = None,
+    sets_contrast: str = "treatment",
+) -> pd.DataFrame:
+    """One row per tested feature with a verdict (the first screen's equivalence hook): the genes
+    of interest of every contrast with equivalence columns, the curated sets and the endpoints
+    with a margin (both belong to ``sets_contrast``, the arms' change from baseline)."""
+    rows = []
+    for contrast, t in de.items():
+        if has_equivalence(t) and len(t):
+            goi = interest_rows(t)
+            rows.append(_features(contrast, "gene", goi["symbol"], goi["verdict_interest"],
+                                  goi["eq_margin"]))  # fmt: skip
+    if sets_contrast in de and sets is not None and len(sets) and "verdict" in sets:
+        rows.append(_features(sets_contrast, "set", sets["set"], sets["verdict"], sets["margin"]))
+    ends = endpoint_rows(endpoints)
+    if sets_contrast in de and ends is not None:
+        ends = ends[ends["verdict"].astype(str).isin(VERDICTS)]
+        rows.append(_features(sets_contrast, "endpoint", ends["variable"], ends["verdict"],
+                              ends["margin"]))  # fmt: skip
+    if not rows:
+        return pd.DataFrame(columns=FEATURE_COLUMNS)
+    out = pd.concat(rows, ignore_index=True)
+    out["equivalent"] = out["verdict"] == "equivalent"
+    return out[FEATURE_COLUMNS]
+
+
+def _panel(ax, rows: pd.DataFrame, label: str, verdict: str, margin: float) -> None:
     y = np.arange(len(rows))[::-1]
     colours = [VERDICT_COLOURS.get(v, "k") for v in rows[verdict].astype(str)]
     ax.axvspan(-margin, margin, color="#d9f0d3", zorder=0)
@@ -152,20 +224,40 @@ def equivalence_plot(
     alpha: float = 0.05,
 ) -> None:
     """Estimates with ``1 - 2 alpha`` (thick) and 95 % (thin) intervals against the margin band:
-    genes of interest, curated sets and the endpoint, coloured by verdict."""
-    goi = genes[genes["interest"].astype(bool) & genes["log2FoldChange"].notna()]
-    goi = goi.rename(columns={"log2FoldChange": "estimate"}).sort_values("estimate")
+    genes of interest, curated sets and the endpoints with a margin, coloured by verdict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from myoclamp.figures import placeholder, save_png
+
     panels = []
-    margin = float(genes["lfcThreshold"].iloc[0]) if len(genes) else float("nan")
-    if len(goi):
-        panels.append((goi, "symbol", "verdict_interest", margin, "genes of interest, log2FC"))
+    if has_equivalence(genes) and len(genes):
+        goi = interest_rows(genes)
+        goi = goi[goi["log2FoldChange"].notna()].rename(
+            columns={
+                "log2FoldChange": "estimate",
+                "eq_ci_low": "tost_ci_low",
+                "eq_ci_high": "tost_ci_high",
+            }  # fmt: skip
+        )
+        if len(goi):
+            margin = float(goi["eq_margin"].iloc[0])
+            panels.append((goi.sort_values("estimate"), "symbol", "verdict_interest", margin,
+                           "genes of interest, log2FC"))  # fmt: skip
     if sets is not None and len(sets):
         srt = sets.dropna(subset=["estimate"]).sort_values("estimate")
-        panels.append((srt, "set", "verdict", float(sets["margin"].iloc[0]), "sets, mean log2FC"))
-    if endpoint is not None and len(endpoint) and np.isfinite(endpoint["estimate"].iloc[0]):
-        panels.append(
-            (endpoint, "variable", "verdict", float(endpoint["margin"].iloc[0]), "endpoint")
-        )
+        if len(srt):
+            panels.append((srt, "set", "verdict", float(sets["margin"].iloc[0]),
+                           "sets, mean log2FC"))  # fmt: skip
+    ends = endpoint_rows(endpoint)
+    if ends is not None:
+        for i in range(len(ends)):
+            e = ends.iloc[[i]]
+            if np.isfinite(e["estimate"].iloc[0]) and isinstance(e["verdict"].iloc[0], str):
+                panels.append((e, "variable", "verdict", float(e["margin"].iloc[0]),
+                               str(e["variable"].iloc[0])))  # fmt: skip
     if not panels:
         placeholder(path, title, "nothing to show: no gene of interest, set or endpoint estimate")
         return

@@ -18,6 +18,7 @@ def write_h5ad_result(
     config: dict,
     command: str,
     out: str,
+    detectable_tables: list[str] = (),
 ) -> None:
     """Write ``results/myoclamp.h5ad``: the whole analysis in one AnnData."""
     adata = assemble(
@@ -28,6 +29,7 @@ def write_h5ad_result(
         clinical_tables=clinical_tables,
         config=config,
         command=command,
+        detectable_tables=detectable_tables,
     )
     write_h5ad(adata, out, compression="gzip")
 

@@ -15,6 +15,14 @@ import pandas as pd
 from myoclamp import __version__
 from myoclamp.report import answers, genedata, story
 from myoclamp.report.assemble import read_tsv, stem
+from myoclamp.report.equivalence import (
+    endpoint_rows,
+    endpoint_sentences,
+    equivalence_plot,
+    equivalence_sentence,
+    equivalence_summary,
+    has_equivalence,
+)
 from myoclamp.report.html import figure, slug, table
 
 log = logging.getLogger(__name__)
@@ -49,8 +57,11 @@ class ReportInputs:
     clinical_tables: list[str] = field(default_factory=list)
     clinical_figures: list[str] = field(default_factory=list)
     manifest: str | None = None
-    # hooks for later stages, shown on the first screen when given (see report.answers)
-    equivalence: str | None = None
+    # the genes of interest's detectable effects per contrast (results/de/detectable/*.tsv)
+    detectable_tables: list[str] = field(default_factory=list)
+    # where the treatment's equivalence figure is drawn (an output of the report's rule)
+    equivalence_figure: str | None = None
+    # hook for a second DE engine, shown on the first screen when given (see report.answers)
     concordance: list[str] = field(default_factory=list)
 
 
@@ -130,6 +141,72 @@ def _unwanted_sentence(factors: object) -> str:
     )
 
 
+#: contrasts whose equivalence (between arms) the treatment section states
+EQUIVALENCE_CONTRASTS = ("treatment", "treatment_x_insulin")
+SETS_EQUIVALENCE_VIEW = ["set", "size", "n_reference", "n_test", "estimate", "ci_low", "ci_high",
+                         "tost_ci_low", "tost_ci_high", "tost_padj", "verdict"]  # fmt: skip
+DETECTABLE_VIEW = ["symbol", "baseMean", "lfcSE", "mde", "mde_fold", "power_at_margin",
+                   "equivalence_power", "n_per_arm", "n_per_arm_equivalence"]  # fmt: skip
+
+
+def draw_equivalence_figure(
+    path: str, de: dict[str, pd.DataFrame], clinical: dict[str, pd.DataFrame], config: dict
+) -> None:
+    """The treatment's equivalence figure (genes of interest, curated sets, M-value)."""
+    alpha = float(config.get("de", {}).get("alpha", 0.05))
+    equivalence_plot(
+        de.get("treatment", pd.DataFrame()),
+        path,
+        sets=clinical.get("sets_equivalence"),
+        endpoint=clinical.get("endpoints"),
+        title="treatment",
+        alpha=alpha,
+    )
+
+
+def equivalence_block(
+    name: str,
+    t: pd.DataFrame,
+    config: dict,
+    clinical: dict[str, pd.DataFrame],
+    detectable: pd.DataFrame | None,
+    figure_path: str | None,
+) -> str:
+    """A between-arm contrast's equivalence statement, figure, set table and detectable effects,
+    from its tables (the curated sets and the M-value belong to ``treatment``)."""
+    if name not in EQUIVALENCE_CONTRASTS or not has_equivalence(t) or t.empty:
+        return ""
+    de = config.get("de", {})
+    alpha = float(de.get("alpha", 0.05))
+    sets = clinical.get("sets_equivalence") if name == "treatment" else None
+    ends = clinical.get("endpoints") if name == "treatment" else None
+    s = equivalence_summary(t, sets, ends, alpha)
+    body = "<h4>Equivalence within a margin, and what this trial could detect</h4>"
+    body += _p(html.escape(equivalence_sentence(s)), "lead")
+    if name == "treatment" and figure_path and Path(figure_path).exists():
+        body += figure(
+            figure_path,
+            "Arm differences with their 90 % (thick) and 95 % (thin) intervals against the "
+            "equivalence margin (band); green equivalent, grey inconclusive, red different.",
+        )
+    if sets is not None and len(sets):
+        named = story.set_names(sets)
+        view = named[[c for c in ["set", "name", *SETS_EQUIVALENCE_VIEW[1:]] if c in named]]
+        caption = "Curated muscle sets: arm difference in each participant's change of mean log2"
+        body += table(view, f"sets-eq-{slug(name)}", caption + " expression", max_rows=None)
+    power = float((de.get("power") or {}).get("target", 0.8))
+    body += _p(story.detectable_sentence(t, s["margin"], power, alpha))
+    if detectable is not None and len(detectable):
+        cols = [c for c in DETECTABLE_VIEW if c in detectable]
+        view = detectable[cols]
+        if view.get("n_per_arm", pd.Series(dtype=float)).isna().all():
+            view = view.drop(columns=["n_per_arm", "n_per_arm_equivalence"], errors="ignore")
+        body += table(view.reset_index(drop=True), f"detectable-{slug(name)}",
+                      "Genes of interest: detectable effects (log2), power at the margin, and "
+                      "participants per arm a next trial needs", max_rows=None)  # fmt: skip
+    return body
+
+
 def _contrast_block(
     name: str,
     summary: pd.DataFrame,
@@ -138,6 +215,7 @@ def _contrast_block(
     goi: list[str],
     interactive: bool = True,
     sets: dict | None = None,
+    equivalence: dict[str, str] | None = None,
 ) -> str:
     """One contrast: its design, the honest-null statement for genes and gene sets, the genes of
     interest, the top genes and figures. ``sets``: contrast -> (set tests, prerank) tables."""
@@ -161,6 +239,7 @@ def _contrast_block(
     if sets and name in sets:
         tests, prerank = sets[name]
         body += _p(story.sets_sentence(story.sets_statement(tests, prerank)), "lead")
+    body += (equivalence or {}).get(name, "")
     est = story.goi_estimates(t, goi)
     if len(est):
         body += table(
@@ -216,12 +295,23 @@ def de_sections(
     tables: dict[str, pd.DataFrame] | None = None,
     interactive: bool = True,
     sets: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] | None = None,
+    clinical: dict[str, pd.DataFrame] | None = None,
 ) -> list[Section]:
     if not inputs.de_summary:
         return []
     summary = read_tsv(inputs.de_summary)
     if tables is None:
         tables = {stem(p): read_tsv(p) for p in inputs.de_tables}
+    if clinical is None:
+        clinical = {stem(p): read_tsv(p) for p in inputs.clinical_tables}
+    detectable = {stem(p): read_tsv(p) for p in inputs.detectable_tables}
+    equivalence = {
+        n: equivalence_block(
+            n, tables[n], config, clinical, detectable.get(n), inputs.equivalence_figure
+        )  # fmt: skip
+        for n in EQUIVALENCE_CONTRASTS
+        if n in tables
+    }
     figs: dict[str, list[str]] = {}
     for p in inputs.de_figures:
         figs.setdefault(Path(p).parent.name, []).append(p)
@@ -249,7 +339,8 @@ def de_sections(
             goi_fig = [p for p in inputs.de_figures if Path(p).stem == "genes_of_interest"]
             body += _figures(goi_fig)
         body += "".join(
-            _contrast_block(n, summary, tables, figs, goi, interactive, sets) for n in members
+            _contrast_block(n, summary, tables, figs, goi, interactive, sets, equivalence)
+            for n in members
         )
         sections.append(Section(title, body))
     return sections
@@ -358,9 +449,14 @@ def clinical_sections(inputs: ReportInputs) -> list[Section]:
                 + ".",
                 "lead",
             )
+            ends = endpoint_rows(t)
+            if ends is not None:
+                lines = endpoint_sentences([r.to_dict() for _, r in ends.iterrows()])
+                body += _p("Equivalence: " + html.escape(" ".join(lines)), "lead")
         body += table(story.endpoints_view(t), "endpoints", "Clinical endpoints", max_rows=None)
         out.append(Section("Clinical endpoints", body))
-    rest = [k for k in tables if k != "endpoints"]
+    # the curated sets' equivalence is stated with the treatment effect
+    rest = [k for k in tables if k not in ("endpoints", "sets_equivalence")]
     if rest:
         meta_dir = Path(tables[rest[0]]).parent / "meta"
         body = _p(
@@ -442,7 +538,6 @@ def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answer
         clinical=clinical,
         clinical_meta=meta,
         qc=read_tsv(inputs.qc_samples) if inputs.qc_samples else None,
-        equivalence=read_tsv(inputs.equivalence) if inputs.equivalence else None,
         concordance=concordance,
     )
 
@@ -474,7 +569,8 @@ def explore_card(n_tested: int, goi: list[str], symbols: set[str]) -> str:
 
 
 def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
-    """The report as one self-contained HTML string.
+    """The report as one self-contained HTML string (and, when ``inputs.equivalence_figure`` is
+    given, the treatment's equivalence figure drawn there and embedded).
 
     ``explorer=False`` leaves out the gene explorer, its data and the live plots (the static
     figures take their place): a report of about a third of the size.
@@ -484,7 +580,11 @@ def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
     qc = tb.qc
     sections = [cohort_section(adata, config, qc), qc_section(qc, inputs.qc_figures)]
     sets = enrichment_tables(inputs)
-    sections += de_sections(inputs, config, tb.de, interactive=explorer, sets=sets)
+    if inputs.equivalence_figure:
+        draw_equivalence_figure(inputs.equivalence_figure, tb.de, tb.clinical, config)
+    sections += de_sections(
+        inputs, config, tb.de, interactive=explorer, sets=sets, clinical=tb.clinical
+    )
     enr = enrichment_section(inputs, sets)
     if enr:
         sections.append(enr)

@@ -61,8 +61,11 @@ def null_sentence(name: str, s: dict) -> str:
 
 
 def goi_estimates(table: pd.DataFrame, genes: list[str]) -> pd.DataFrame:
-    """Genes of interest with their estimate and 95 % CI, in the configured order."""
-    cols = ["symbol", "baseMean", "log2FoldChange", "ci_low", "ci_high", "pvalue", "padj"]
+    """Genes of interest with their estimate and 95 % CI, in the configured order; with the
+    equivalence columns, the verdict in their own family (BH over them) and the detectable
+    effect."""
+    cols = ["symbol", "baseMean", "log2FoldChange", "ci_low", "ci_high", "pvalue", "padj",
+            "eq_ci_low", "eq_ci_high", "eq_padj_interest", "verdict_interest", "mde"]  # fmt: skip
     sub = table[table["symbol"].astype(str).isin(genes)]
     order = {g: i for i, g in enumerate(genes)}
     sub = sub.assign(_o=sub["symbol"].map(order)).sort_values("_o")
@@ -213,10 +216,46 @@ def endpoints_view(t: pd.DataFrame) -> pd.DataFrame:
                 ),
                 f"{test} - {ref} at follow-up [95 % CI]": effect,
                 "p": r.get("pvalue"),
+                "equivalence": _equivalence_cell(r),
                 "note": r.get("note") if isinstance(r.get("note"), str) else "",
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if "equivalence" in out and not (out["equivalence"] != "").any():
+        out = out.drop(columns="equivalence")
+    return out
+
+
+def _equivalence_cell(r: pd.Series) -> str:
+    """``equivalent within ±1 (TOST p 0.001; 90 % CI -0.3, 0.3)`` for a row with a verdict."""
+    if not isinstance(r.get("verdict"), str):
+        return ""
+    return (
+        f"{r['verdict']} within ±{r['margin']:.3g} (TOST p {r['tost_pvalue']:.2g}; 90 % CI "
+        f"{r['tost_ci_low']:.3g}, {r['tost_ci_high']:.3g})"
+    )
+
+
+def detectable_sentence(
+    table: pd.DataFrame, margin: float | None = None, power: float = 0.8, alpha: float = 0.05
+) -> str:
+    """The genome-wide distribution of a contrast's detectable effects (its ``mde`` column, at
+    ``power`` and nominal ``alpha``: the run's ``de.power.target`` and ``de.alpha``)."""
+    if "mde" not in table:
+        return ""
+    mde = pd.to_numeric(table.loc[table["pvalue"].notna(), "mde"], errors="coerce").dropna()
+    if mde.empty:
+        return ""
+    q = np.quantile(mde, [0.25, 0.5, 0.75])
+    text = (
+        f"Detectable effects ({100 * power:.0f} % power at {100 * alpha:g} % for one gene read on "
+        f"its own; from each gene's standard error): median {q[1]:.2f} log2 "
+        f"({2 ** q[1]:.2f}-fold), quartiles {q[0]:.2f} to {q[2]:.2f}, over {len(mde):,} tested "
+        "genes"
+    )
+    if margin is not None and np.isfinite(margin):
+        text += f"; {100 * float((mde <= margin).mean()):.0f} % of them within the margin"
+    return text + "."
 
 
 def ci_excludes_zero(t: pd.DataFrame) -> list[str]:
