@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import zipfile
@@ -100,6 +101,43 @@ def test_report_html_is_self_contained_and_filled_from_the_run(run):
     assert "GSEA prerank, which ignores gene correlation" in page
 
 
+def test_equivalence_and_detectable_effects_from_the_jobs(run):
+    """The DE jobs' equivalence columns and detectable tables, the clinical jobs' set and M-value
+    tests, the report's statement and figure, and their place in the h5ad (issue 20)."""
+    from myoclamp.de.contrast_equivalence import EQUIVALENCE_COLUMNS
+    from myoclamp.report.equivalence import equivalence_sentence, equivalence_summary
+
+    root, _ = run
+    res = root / "results"
+    t = pd.read_csv(res / "de/treatment.tsv", sep="\t")
+    assert set(EQUIVALENCE_COLUMNS) <= set(t.columns)
+    assert t["verdict"].isin(["equivalent", "inconclusive", "different"]).all()
+    between = pd.read_csv(res / "de/detectable/treatment.tsv", sep="\t")
+    within = pd.read_csv(res / "de/detectable/insulin.tsv", sep="\t")
+    assert len(between) and (between["n_per_arm"] >= 2).all()
+    assert len(within) and within["n_per_arm"].isna().all()
+    dist = pd.read_csv(res / "de/detectable/treatment.distribution.tsv", sep="\t")
+    assert dist.loc[0, "genes"] == t["pvalue"].notna().sum()
+    sets = pd.read_csv(res / "clinical/sets_equivalence.tsv", sep="\t")
+    ends = pd.read_csv(res / "clinical/endpoints.tsv", sep="\t").set_index("variable")
+    assert len(sets) and (sets["margin"] == 0.585).all()
+    assert ends.loc["m_value", "margin"] == 1.0 and isinstance(ends.loc["m_value", "verdict"], str)
+    png = res / "de/plots/treatment/equivalence.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (res / "report.html").read_text()
+    statement = equivalence_sentence(equivalence_summary(t, sets, ends.reset_index()))
+    assert html.escape(statement) in page
+    assert "no effect" not in page.lower()
+    full = ad.read_h5ad(res / "myoclamp.h5ad")
+    de = full.varm["de_treatment"]
+    assert {"eq_pvalue", "eq_padj", "mde", "interest"} <= set(de.columns)
+    assert "verdict" not in de.columns and (de.dtypes == np.float32).all()
+    got = de.loc[t["gene_id"].astype(str), "eq_pvalue"].to_numpy()
+    assert np.allclose(got, t["eq_pvalue"].to_numpy(), rtol=1e-6, equal_nan=True)
+    assert "sets_equivalence" in full.uns["clinical"]
+    assert set(full.uns["de"]["detectable"]) >= {"treatment", "treatment_distribution"}
+
+
 def test_report_first_screen_equals_the_tables(run):
     """Every number of the first screen, read back from the HTML, equals the value recomputed
     from the run's TSVs by code independent of the report's (myoclamp_tools.report_check)."""
@@ -119,7 +157,9 @@ def test_snakemake_report_zip(run):
         names = z.namelist()
     assert any(n.endswith("report.html") for n in names)
     assert sum(n.endswith(".png") for n in names) >= 10
-    for table in ("samples.tsv", "summary.tsv", "endpoints.tsv", "treatment.tsv"):
+    assert any(n.endswith("/equivalence.png") for n in names)
+    for table in ("samples.tsv", "summary.tsv", "endpoints.tsv", "treatment.tsv",
+                  "sets_equivalence.tsv"):  # fmt: skip
         assert any(n.endswith(table) for n in names), table
 
 
