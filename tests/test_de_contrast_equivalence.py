@@ -154,3 +154,28 @@ def test_written_within_person_contrast_has_no_next_trial_size(written):
     assert len(goi) == 3 and goi["n_per_arm"].isna().all() and goi["mde"].notna().all()
     meta = json.loads(paths["insulin"]["meta"].read_text())
     assert meta["equivalence"]["participants_per_arm"] is None
+
+
+def test_per_gene_degrees_of_freedom_of_a_voom_table():
+    """A table with limma's moderated df per gene (``df_total``) is tested gene by gene with its
+    own t reference: the same as each gene alone with a scalar df."""
+    from myoclamp.de.contrast_equivalence import contrast_outputs, reference_df
+
+    t = de_table(60).assign(df_total=np.linspace(4, 200, 60))
+    assert reference_df(t, {"wald_df": 9}) is not None and len(reference_df(t, {})) == 60
+    assert reference_df(t.drop(columns="df_total"), {"wald_df": 9}) == 9
+    s = settings()
+    out = add_equivalence(t, t["df_total"].to_numpy(), s)
+    for i in (0, 17, 59):
+        one = add_equivalence(t.iloc[[i]], float(t["df_total"].iloc[i]), s)
+        assert out["eq_ci_low"].iloc[i] == pytest.approx(one["eq_ci_low"].iloc[0], rel=1e-12)
+        assert out["mde"].iloc[i] == pytest.approx(one["mde"].iloc[0], rel=1e-9)
+    # eq_pvalue gene by gene (BH is over the family, so compare the raw p-values)
+    lone = [add_equivalence(t.iloc[[i]], float(d), s)["eq_pvalue"].iloc[0]
+            for i, d in enumerate(t["df_total"])]  # fmt: skip
+    np.testing.assert_allclose(out["eq_pvalue"], lone, rtol=1e-12)
+    goi, dist = detectable_outputs(out, t["df_total"].to_numpy(), s, arms=(10, 12))
+    assert len(goi) == 4 and goi["n_per_arm"].notna().all() and dist.loc[0, "genes"] == 60
+    meta = {"estimable": True}
+    table, _, _ = contrast_outputs(t, meta, None, False, {"de": {"genes_of_interest": ["S1"]}})
+    assert meta["equivalence"]["participants_per_arm"] is None and "verdict" in table

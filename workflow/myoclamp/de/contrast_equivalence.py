@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from myoclamp.de.design import Design
@@ -32,6 +33,7 @@ from myoclamp.de.power import (
     detectable_effect,
     detectable_table,
 )
+from myoclamp.de.settings import de_settings, trial_levels
 
 EQUIVALENCE_COLUMNS = [
     "eq_margin",
@@ -86,7 +88,9 @@ def equivalence_settings(de: dict) -> EquivalenceSettings:
     )
 
 
-def add_equivalence(table: pd.DataFrame, df: int | None, s: EquivalenceSettings) -> pd.DataFrame:
+def add_equivalence(
+    table: pd.DataFrame, df: int | np.ndarray | None, s: EquivalenceSettings
+) -> pd.DataFrame:
     """``table`` with :data:`EQUIVALENCE_COLUMNS` appended (rows and order unchanged)."""
     out = table.copy()
     if table.empty:
@@ -108,6 +112,35 @@ def add_equivalence(table: pd.DataFrame, df: int | None, s: EquivalenceSettings)
     return out
 
 
+def reference_df(table: pd.DataFrame, meta: dict) -> int | np.ndarray | None:
+    """The degrees of freedom of a contrast's tests: one per gene when the table has limma's
+    moderated ``df_total`` (a voom table), else the meta's ``wald_df`` (DESeq2's t reference;
+    None for the normal)."""
+    if "df_total" in table:
+        return table["df_total"].to_numpy(float)
+    return meta.get("wald_df")
+
+
+def contrast_outputs(
+    table: pd.DataFrame, meta: dict, design: Design, between_arms: bool, config: dict
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Everything of this module for one contrast of any engine's table: the table with its
+    equivalence columns, the genes of interest's detectable effects and the genome-wide
+    distribution; ``meta`` gets its ``equivalence`` entry. ``design`` gives the participants per
+    arm of a contrast ``between_arms`` (next-trial sizes). The hook for a second engine's jobs
+    (issue 18's voom): call it on their table and meta before writing them."""
+    eqs = equivalence_settings(de_settings(config))
+    arms = None
+    if between_arms and meta.get("estimable", True):
+        lv = trial_levels(config)
+        arms = arm_sizes(design, lv["arm_ref"], lv["arm_test"])
+    df = reference_df(table, meta)
+    table = add_equivalence(table, df, eqs)
+    detect, dist = detectable_outputs(table, df, eqs, arms)
+    meta["equivalence"] = equivalence_meta(table, eqs, arms)
+    return table, detect, dist
+
+
 def arm_sizes(design: Design, arm_ref: str, arm_test: str) -> tuple[int, int]:
     """Participants per arm (reference, test) among the design's samples."""
     if design.matrix is None:
@@ -119,7 +152,7 @@ def arm_sizes(design: Design, arm_ref: str, arm_test: str) -> tuple[int, int]:
 
 def detectable_outputs(
     table: pd.DataFrame,
-    df: int | None,
+    df: int | np.ndarray | None,
     s: EquivalenceSettings,
     arms: tuple[int, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

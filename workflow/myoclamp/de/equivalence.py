@@ -65,17 +65,19 @@ EQUIVALENCE_COLUMNS = [
 ]
 
 
-def reference(df: int | None):
-    """The Wald reference distribution: t with ``df`` degrees of freedom, or normal (None)."""
+def reference(df: int | np.ndarray | None):
+    """The Wald reference distribution: t with ``df`` degrees of freedom (a number, or one per
+    gene such as limma's moderated df), or normal (None)."""
     if df is None:
         return norm
-    if df < 1:
+    d = np.asarray(df, dtype=float)
+    if np.any(d[np.isfinite(d)] < 1):
         raise ValueError("the t reference needs at least one residual degree of freedom")
-    return student_t(df)
+    return student_t(df if d.ndim == 0 else d)
 
 
 def lessabs_test(
-    log2fc: np.ndarray, lfc_se: np.ndarray, margin: float, df: int | None = None
+    log2fc: np.ndarray, lfc_se: np.ndarray, margin: float, df: int | np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """DESeq2's ``lessAbs`` statistic and p-value (module docstring), vectorised.
 
@@ -99,10 +101,10 @@ def lessabs_test(
 
 
 def tost_interval(
-    log2fc: np.ndarray, lfc_se: np.ndarray, alpha: float = 0.05, df: int | None = None
+    log2fc: np.ndarray, lfc_se: np.ndarray, alpha: float = 0.05, df: int | np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``(1 - 2 alpha)`` interval whose inclusion in ``(-m, m)`` is the TOST at ``alpha``."""
-    q = float(reference(df).ppf(1.0 - alpha))
+    q = np.asarray(reference(df).ppf(1.0 - alpha), dtype=float)
     b = np.asarray(log2fc, dtype=float)
     s = np.asarray(lfc_se, dtype=float)
     return b - q * s, b + q * s
@@ -168,7 +170,7 @@ def equivalence_table(
     table: pd.DataFrame,
     margin: float,
     *,
-    df: int | None,
+    df: int | np.ndarray | None,
     alpha: float = 0.05,
     genes_of_interest: Sequence[str] = (),
     independent_filter: bool = True,
@@ -177,7 +179,8 @@ def equivalence_table(
 
     ``table`` needs ``gene_id``, ``symbol``, ``baseMean``, ``log2FoldChange``, ``lfcSE``,
     ``pvalue``, ``padj``; ``ci_low``/``ci_high`` (95 %) are carried over when present. ``df``: the
-    t reference's degrees of freedom (the contrast meta's ``wald_df``), None for the normal.
+    t reference's degrees of freedom (the contrast meta's ``wald_df``; or one per gene, aligned
+    with ``table``), None for the normal.
     Genes without a DE p-value (Cook's outliers) get no equivalence p-value, as in R.
 
     Columns (DESeq2's names for the equivalence test, as R's ``results(..., lfcThreshold = m,

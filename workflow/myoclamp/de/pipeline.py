@@ -11,13 +11,7 @@ import pandas as pd
 
 from myoclamp.adata import analysed, counts_frame
 from myoclamp.de import plots
-from myoclamp.de.contrast_equivalence import (
-    add_equivalence,
-    arm_sizes,
-    detectable_outputs,
-    equivalence_meta,
-    equivalence_settings,
-)
+from myoclamp.de.contrast_equivalence import contrast_outputs
 from myoclamp.de.design import build_design
 from myoclamp.de.designfile import write_design_matrix
 from myoclamp.de.fit import Fit, fit_design
@@ -90,18 +84,10 @@ def with_equivalence(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The contrast table with its equivalence and detectable-effect columns, the genes of
     interest's detectable effects and the genome-wide distribution
-    (:mod:`myoclamp.de.contrast_equivalence`); ``meta`` gets its ``equivalence`` entry."""
-    eqs = equivalence_settings(de_settings(config))
+    (:func:`myoclamp.de.contrast_equivalence.contrast_outputs`); ``meta`` gets its
+    ``equivalence`` entry."""
     spec = next(s for s in contrast_specs(config) if s.name == contrast)
-    arms = None
-    if spec.between_arms and meta["estimable"]:
-        lv = trial_levels(config)
-        arms = arm_sizes(fit.design, lv["arm_ref"], lv["arm_test"])
-    df = meta.get("wald_df")
-    table = add_equivalence(table, df, eqs)
-    detect, dist = detectable_outputs(table, df, eqs, arms)
-    meta["equivalence"] = equivalence_meta(table, eqs, arms)
-    return table, detect, dist
+    return contrast_outputs(table, meta, fit.design, spec.between_arms, config)
 
 
 def write_contrast(

@@ -78,23 +78,27 @@ def power(
     return norm.cdf(k - q) + norm.cdf(-k - q)
 
 
-def multiplier(alpha: float = 0.05, target: float = DEFAULT_POWER, df: int | None = None) -> float:
-    """``k`` with ``power(k s, s) = target``: the detectable effect in units of the SE."""
+def multiplier(
+    alpha: float = 0.05, target: float = DEFAULT_POWER, df: int | np.ndarray | None = None
+) -> float | np.ndarray:
+    """``k`` with ``power(k s, s) = target``: the detectable effect in units of the SE (an array
+    when ``df`` is one per gene, e.g. limma's moderated df)."""
     if not 0 < target < 1 or not 0 < alpha < 1:
         raise ValueError("power and alpha must lie strictly between 0 and 1")
-    q = float(quantile(1.0 - alpha / 2, df))
-    lo, hi = 0.0, q + 10.0
+    q = np.asarray(quantile(1.0 - alpha / 2, df), dtype=float)
+    lo, hi = np.zeros(q.shape), q + 10.0
     for _ in range(100):  # bisection: power is increasing in k
         mid = (lo + hi) / 2
-        if norm.cdf(mid - q) + norm.cdf(-mid - q) < target:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+        low = norm.cdf(mid - q) + norm.cdf(-mid - q) < target
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+    return float(hi) if hi.ndim == 0 else hi
 
 
 def detectable_effect(
-    lfc_se: np.ndarray, alpha: float = 0.05, target: float = DEFAULT_POWER, df: int | None = None
+    lfc_se: np.ndarray,
+    alpha: float = 0.05,
+    target: float = DEFAULT_POWER,
+    df: int | np.ndarray | None = None,
 ) -> np.ndarray:
     """Smallest |log2FC| detected with probability ``target`` at level ``alpha`` per gene."""
     return multiplier(alpha, target, df) * np.asarray(lfc_se, dtype=float)
@@ -154,7 +158,7 @@ def participants_per_arm(
     *,
     alpha: float = 0.05,
     target: float = DEFAULT_POWER,
-    df: int | None = None,
+    df: int | np.ndarray | None = None,
     max_n: int = 100_000,
 ) -> np.ndarray:
     """Participants per arm for power ``target`` against a true log2FC ``effect`` (module doc).
@@ -179,7 +183,7 @@ def participants_for_equivalence(
     *,
     alpha: float = 0.05,
     target: float = DEFAULT_POWER,
-    df: int | None = None,
+    df: int | np.ndarray | None = None,
     max_n: int = 100_000,
 ) -> np.ndarray:
     """Participants per arm for the TOST at ``margin`` to have power ``target`` at no change."""
@@ -192,12 +196,22 @@ def participants_for_equivalence(
     return _smallest_n(lfc_se, ok, max_n)
 
 
+def per_gene(df: int | np.ndarray | None, *masks: np.ndarray) -> int | np.ndarray | None:
+    """``df`` for the rows kept by ``masks`` in turn (a scalar or None passes through)."""
+    if df is None or np.ndim(df) == 0:
+        return df
+    out = np.asarray(df, dtype=float)
+    for mask in masks:
+        out = out[mask]
+    return out
+
+
 def detectable_table(
     table: pd.DataFrame,
     *,
     n_ref: int | None,
     n_test: int | None,
-    df: int | None,
+    df: int | np.ndarray | None,
     margin: float,
     fold_change: float,
     alpha: float = 0.05,
@@ -213,10 +227,13 @@ def detectable_table(
     ``fold_change``, log2) and ``n_per_arm_equivalence`` (for the TOST at no change); these two
     are NaN when ``n_ref`` or ``n_test`` is None (a contrast that does not compare arms).
     """
-    tested = table[table["pvalue"].notna() & table["lfcSE"].notna()]
-    rows = tested[interest_mask(tested["symbol"], genes_of_interest)]
+    keep = (table["pvalue"].notna() & table["lfcSE"].notna()).to_numpy()
+    tested = table[keep]
+    pick = interest_mask(tested["symbol"], genes_of_interest)
+    rows = tested[pick]
     s = rows["lfcSE"].to_numpy(float)
     m = max(len(tested), 1)
+    df = per_gene(df, keep, pick)
     out = pd.DataFrame(
         {
             "gene_id": rows["gene_id"].astype(str).to_numpy(),
@@ -249,7 +266,7 @@ def detectable_table(
 def detectable_distribution(
     table: pd.DataFrame,
     *,
-    df: int | None,
+    df: int | np.ndarray | None,
     margin: float,
     alpha: float = 0.05,
     target: float = DEFAULT_POWER,
@@ -261,7 +278,9 @@ def detectable_distribution(
     quantiles of the detectable |log2FC| (``q05`` ...), the share of genes whose detectable effect
     is at most the margin (``share_le_margin``) and at most 1 (2-fold, ``share_le_1``).
     """
-    s = table.loc[table["pvalue"].notna(), "lfcSE"].dropna().to_numpy(float)
+    keep = (table["pvalue"].notna() & table["lfcSE"].notna()).to_numpy()
+    s = table.loc[keep, "lfcSE"].to_numpy(float)
+    df = per_gene(df, keep)
     m = max(len(s), 1)
     rows = []
     for level, a in (("nominal", alpha), ("genomewide", alpha / m)):
