@@ -2,9 +2,8 @@
 altHypothesis = "lessAbs")`` (issue 20): same filtered counts, design matrix and contrast, the
 t reference (R's ``useT = TRUE``) as the workflow's default. Spearman of the equivalence p-values
 >= 0.999 on the genes of interest and on all genes: with R's own ``DESeq()`` fit on a generated
-demo; on the bundled demo with R's own fit on all genes (its genes-of-interest figure is a strict
-xfail: one gene's dispersion, see ``R_NO_INCREASE``) and, for every figure, with R given this
-fit's dispersions (the test alone).
+demo; on the bundled demo with R's own fit (all genes and the genes of interest) and, for every
+figure, with R given this fit's dispersions (the test alone).
 
 Run on purpose: ``bash scripts/install_r.sh`` then ``pytest -m rdeseq2
 tests/test_equivalence_rdeseq2.py -s``; the bundled demo (all genes, about 10 CPU minutes of R per
@@ -71,20 +70,11 @@ def test_bundled_demo_all_genes_match_r_lessabs(bundled_own_fit):
     assert bundled_own_fit["jaccard_equivalent"] >= 0.99
 
 
-#: measured 2026-11-30: Spearman 0.98871 on the 22 genes of interest, all from PDK4
-R_NO_INCREASE = (
-    "R's estimateDispersionsGeneEst keeps its rough dispersion estimate when the line search "
-    "raises the Cox-Reid log-likelihood by less than 1e-6 of its absolute value (noIncrease); "
-    "for the highly expressed PDK4 (mean 9,000 reads, log-likelihood -1.16e6) the gain is below "
-    "1.2, so R keeps 0.219 where its own line search and pydeseq2 reach the optimum 0.177: lfcSE "
-    "0.235 vs 0.212, and near-tied equivalence p-values of the genes of interest swap ranks "
-    "(docs/equivalence.md)"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=R_NO_INCREASE)
 def test_bundled_demo_genes_of_interest_match_r_own_fit(bundled_own_fit):
+    """Before the block engine followed R's noIncrease rule (keep the rough gene-wise dispersion
+    when the fit gains less than 1e-6 of R's log posterior) this was 0.98871: PDK4's dispersion
+    (docs/equivalence.md, docs/engine.md)."""
     assert bundled_own_fit["spearman_pvalue_interest"] >= 0.999
 
 
