@@ -4,7 +4,9 @@ REPORT_SETTINGS = settings()
 # the treatment's equivalence figure (genes of interest, curated sets, M-value), drawn by the
 # report from the run's tables
 REPORT_EQUIVALENCE = (
-    ["results/de/plots/treatment/equivalence.png"] if "treatment" in DE_CONTRASTS else []
+    ["results/de/plots/treatment/equivalence.png"]
+    if "treatment" in DE_CONTRASTS
+    else []
 )
 
 
@@ -43,7 +45,9 @@ rule report_html:
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
         de_figures=pngs(DE_TARGETS),
-        detectable_tables=expand("results/de/detectable/{contrast}.tsv", contrast=DE_CONTRASTS),
+        detectable_tables=expand(
+            "results/de/detectable/{contrast}.tsv", contrast=DE_CONTRASTS
+        ),
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         enrichment_figures=pngs(ENRICHMENT_TARGETS),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
