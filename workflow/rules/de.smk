@@ -73,9 +73,11 @@ for _design, _contrasts in DE_DESIGNS.items():
             f"logs/de/fit_{_design}.log",
         benchmark:
             f"benchmarks/de/fit_{_design}.tsv"
+        # the design with the most contrasts starts first: its enrichment is the longest tail
+        priority: len(_contrasts)
         conda:
             "../../envs/myoclamp.yaml"
-        threads: 2
+        threads: MULTI_THREADS
         resources:
             mem_mb=RESOURCES.mem_mb("de_fit"),
             runtime=RESOURCES.runtime("de_fit"),
