@@ -1,0 +1,161 @@
+"""The voom engine: limma-voom with the participant as a random effect, one fit per design.
+
+As limma's user guide runs it for repeated measures (and ``myoclamp_tools/r/limma_voom.R``):
+TMM library sizes -> :func:`~myoclamp.de.voom.voom` -> consensus within-participant correlation
+(:func:`~myoclamp.de.dupcor.duplicate_correlation`) -> voom again with that correlation ->
+the correlation again -> generalised least squares per gene with it
+(:func:`~myoclamp.de.gls.lm_fit`); per contrast :func:`~myoclamp.de.gls.contrasts_fit` and
+:func:`~myoclamp.de.ebayes.ebayes`. Genes pass the DESeq2 engine's count filter
+(``de.min_count`` reads in ``de.min_samples`` samples, default the design's smallest cell).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from myoclamp.de.dupcor import duplicate_correlation
+from myoclamp.de.ebayes import ebayes
+from myoclamp.de.gls import LinearFit, contrasts_fit, lm_fit
+from myoclamp.de.voom import Voom, tmm_factors, voom
+
+log = logging.getLogger(__name__)
+
+ENGINE = "limma-voom"
+#: voom + correlation rounds (limma's guide: twice)
+PASSES = 2
+
+#: result columns: DESeq2's names where they mean the same, then limma's own
+VOOM_COLUMNS = [
+    "baseMean",
+    "log2FoldChange",
+    "lfcSE",
+    "stat",
+    "pvalue",
+    "padj",
+    "ci_low",
+    "ci_high",
+    "AveExpr",
+    "df_total",
+    "B",
+]
+
+
+@dataclass
+class VoomFit:
+    """A fitted design: genes, TMM factors, voom weights, the correlation rounds, the GLS fit."""
+
+    genes: pd.Index
+    samples: pd.Index
+    columns: list[str]
+    norm_factors: np.ndarray
+    voom: Voom
+    fit: LinearFit
+    correlations: list[float]
+    base_mean: np.ndarray
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def correlation(self) -> float:
+        return self.correlations[-1] if self.correlations else 0.0
+
+
+def fit_voom(
+    counts: pd.DataFrame,
+    design: pd.DataFrame,
+    block: pd.Series | np.ndarray | None,
+    passes: int = PASSES,
+) -> VoomFit:
+    """Fit ``design`` (samples x columns) to ``counts`` (samples x genes, filtered) with voom
+    weights and, given ``block`` (participant per sample), the consensus correlation."""
+    start = time.perf_counter()
+    if not counts.index.equals(design.index):
+        raise ValueError("counts and design must list the same samples in the same order")
+    y = counts.to_numpy(dtype=float).T  # genes x samples
+    x = design.to_numpy(dtype=float)
+    nf = tmm_factors(y)
+    lib = y.sum(axis=0) * nf
+    blk = None if block is None else np.asarray(block).astype(str)
+    correlations: list[float] = []
+    rho = 0.0
+    v = voom(y, x, lib)
+    if blk is not None:
+        for i in range(passes):
+            rho = duplicate_correlation(v.E, x, blk, weights=v.weights).consensus
+            correlations.append(rho)
+            if i < passes - 1:
+                v = voom(y, x, lib, block=blk, correlation=rho)
+    fit = lm_fit(v.E, x, weights=v.weights, block=blk, correlation=rho)
+    scaled = lib / np.exp(np.mean(np.log(lib)))
+    seconds = time.perf_counter() - start
+    log.info(
+        "voom fit: %d samples x %d genes x %d coefficients, correlation %s, %.1f s",
+        y.shape[1],
+        y.shape[0],
+        x.shape[1],
+        " -> ".join(f"{r:.3f}" for r in correlations) or "none",
+        seconds,
+    )
+    return VoomFit(
+        genes=counts.columns,
+        samples=counts.index,
+        columns=list(design.columns),
+        norm_factors=nf,
+        voom=v,
+        fit=fit,
+        correlations=correlations,
+        base_mean=(y / scaled).mean(axis=1),
+        seconds=seconds,
+    )
+
+
+def bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (R's ``p.adjust(p, "BH")``), NaN kept."""
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    if len(ok) == 0:
+        return out
+    q = p[ok]
+    order = np.argsort(q)[::-1]
+    n = len(q)
+    ranks = np.arange(n, 0, -1)
+    adj = np.minimum.accumulate(q[order] * n / ranks)
+    res = np.empty(n)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def voom_contrast(
+    fit: VoomFit, contrast: np.ndarray, robust: bool = False, level: float = 0.95
+) -> pd.DataFrame:
+    """Moderated t results of ``contrast`` (weights on the design columns), indexed by gene."""
+    cf = contrasts_fit(fit.fit, np.asarray(contrast, dtype=float))
+    eb = ebayes(cf, robust=robust)
+    lfc = cf.coefficients[:, 0]
+    se = cf.stdev_unscaled[:, 0] * np.sqrt(eb.s2_post)
+    q = stats.t.ppf(0.5 + level / 2, eb.df_total)
+    p = eb.p_value[:, 0]
+    return pd.DataFrame(
+        {
+            "baseMean": fit.base_mean,
+            "log2FoldChange": lfc,
+            "lfcSE": se,
+            "stat": eb.t[:, 0],
+            "pvalue": p,
+            "padj": bh_adjust(p),
+            "ci_low": lfc - q * se,
+            "ci_high": lfc + q * se,
+            "AveExpr": fit.fit.amean,
+            "df_total": eb.df_total,
+            "B": eb.lods[:, 0],
+        },
+        index=fit.genes,
+    )[VOOM_COLUMNS]
