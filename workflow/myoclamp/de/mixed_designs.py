@@ -54,6 +54,7 @@ class MixedDesign:
     not_estimable: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
     min_group: int = 0
+    filter_min_samples: int = 0  # min_samples of the count filter the fit used
     left_out: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["participant", "reason"])
     )

@@ -21,7 +21,10 @@ from scipy import stats
 
 from myoclamp.de.dupcor import duplicate_correlation
 from myoclamp.de.ebayes import ebayes
+from myoclamp.de.fit import counts_frame, expression_filter
 from myoclamp.de.gls import LinearFit, contrasts_fit, lm_fit
+from myoclamp.de.mixed_designs import MixedDesign, build_mixed_design
+from myoclamp.de.settings import de_settings
 from myoclamp.de.voom import Voom, tmm_factors, voom
 
 log = logging.getLogger(__name__)
@@ -159,3 +162,72 @@ def voom_contrast(
         },
         index=fit.genes,
     )[VOOM_COLUMNS]
+
+
+# --------------------------------------------------------------------------- designs of a trial
+
+
+def fit_mixed_design(
+    adata, name: str, config: dict, passes: int = PASSES
+) -> tuple[MixedDesign, VoomFit | None]:
+    """Build design ``name`` from ``adata.obs`` (:mod:`myoclamp.de.mixed_designs`), filter genes
+    as the DESeq2 engine does, and fit it; the fit is None when the design is not estimable."""
+    de = de_settings(config)
+    design = build_mixed_design(adata.obs, name, config)
+    if design.matrix is None or design.reason:
+        return design, None
+    counts = counts_frame(adata, design.matrix.index)
+    min_samples = int(de.get("min_samples") or design.min_group)
+    counts = counts.loc[:, expression_filter(counts, de["min_count"], min_samples)]
+    design.filter_min_samples = min_samples
+    if counts.shape[1] < 2:
+        design.reason = "fewer than two genes pass the count filter"
+        design.not_estimable.update(dict.fromkeys(design.contrasts, design.reason))
+        design.contrasts = {}
+        return design, None
+    return design, fit_voom(counts, design.matrix, design.block, passes=passes)
+
+
+def voom_table(
+    design: MixedDesign,
+    fit: VoomFit | None,
+    contrast: str,
+    var: pd.DataFrame,
+    robust: bool = False,
+) -> tuple[pd.DataFrame, dict]:
+    """The result table of ``contrast`` (``gene_id``, ``symbol``, :data:`VOOM_COLUMNS`,
+    ``engine``; by p-value) and its metadata; an empty table with the reason if not estimable."""
+    reason = design.not_estimable.get(contrast) or design.reason
+    if reason is None and (fit is None or contrast not in design.contrasts):
+        reason = "design was not fitted"
+    meta = {
+        "engine": ENGINE,
+        "contrast": contrast,
+        "design": design.name,
+        "formula": design.formula,
+        "estimable": reason is None,
+        "reason": reason or "",
+        "samples": design.n_samples,
+        "participants": design.n_participants,
+        "participants_one_biopsy": design.n_single,
+        "participants_left_out": design.left_out.to_dict(orient="records"),
+        "coefficients": 0 if design.matrix is None else int(design.matrix.shape[1]),
+    }
+    columns = ["gene_id", "symbol", *VOOM_COLUMNS, "engine"]
+    if reason is not None:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns}), meta
+    vec = design.contrasts[contrast]
+    res = voom_contrast(fit, vec, robust=robust)
+    res.insert(0, "symbol", var["symbol"].reindex(res.index).astype(str).to_numpy())
+    res.insert(0, "gene_id", res.index.astype(str))
+    res["engine"] = ENGINE
+    res = res.sort_values(["pvalue", "gene_id"], na_position="last", kind="mergesort")
+    meta.update(
+        genes_fitted=int(len(fit.genes)),
+        count_filter_min_samples=design.filter_min_samples,
+        correlation_passes=[round(r, 6) for r in fit.correlations],
+        correlation=round(fit.correlation, 6),
+        contrast_vector={c: float(w) for c, w in zip(fit.columns, vec, strict=True) if w != 0},
+        robust=robust,
+    )
+    return res[columns].reset_index(drop=True), meta

@@ -1,0 +1,220 @@
+"""The voom engine's numerics against values from R limma 3.54 / edgeR 3.40 (Debian), and its
+designs: every biopsy enters. The R commands that gave each value are in the comments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from myoclamp.de.dupcor import duplicate_correlation
+from myoclamp.de.ebayes import ebayes, fit_f_dist, fit_f_dist_robustly, trigamma_inverse
+from myoclamp.de.gls import contrasts_fit, lm_fit
+from myoclamp.de.mixed_designs import build_mixed_design, participation
+from myoclamp.de.voom import tmm_factors, voom
+from myoclamp.de.voom_engine import bh_adjust, fit_voom, voom_contrast, voom_table
+from myoclamp_tools.simulate import simulate_trial, simulation_config
+
+# R, for every value below:
+#   counts <- matrix(c(<COUNTS row by row>), nrow = 10, byrow = TRUE)
+#   block <- c(1, 1, 2, 2, 3, 3, 4, 4, 5)
+#   cell <- factor(c("Ab", "Af", "Ab", "Af", "Bb", "Bf", "Bb", "Bf", "Bb"))
+#   design <- model.matrix(~ 0 + cell)
+#   dge <- calcNormFactors(DGEList(counts))
+#   v <- voom(dge, design)
+#   c1 <- duplicateCorrelation(v, design, block = block)$consensus.correlation
+#   v2 <- voom(dge, design, block = block, correlation = c1)
+#   dc <- duplicateCorrelation(v2, design, block = block)
+#   fit <- lmFit(v2, design, block = block, correlation = dc$consensus.correlation)
+#   eb <- eBayes(contrasts.fit(fit, c(1, -1, -1, 1)))
+#   ebr <- eBayes(contrasts.fit(fit, c(1, -1, -1, 1)), robust = TRUE)
+COUNTS = np.array(
+    [
+        [125, 106, 104, 62, 99, 77, 74, 82, 90],
+        [150, 179, 49, 77, 91, 149, 70, 39, 65],
+        [31, 44, 58, 51, 43, 41, 61, 41, 64],
+        [28, 33, 16, 8, 31, 16, 40, 36, 40],
+        [29, 25, 42, 24, 36, 27, 42, 56, 68],
+        [14, 20, 34, 23, 42, 36, 16, 15, 31],
+        [91, 94, 111, 90, 81, 59, 102, 79, 164],
+        [181, 179, 693, 438, 551, 314, 421, 291, 1161],
+        [79, 47, 44, 39, 42, 39, 52, 50, 51],
+        [37, 51, 35, 47, 41, 60, 74, 82, 32],
+    ],
+    dtype=float,
+)
+BLOCK = np.array(["1", "1", "2", "2", "3", "3", "4", "4", "5"])  # participant 5: one biopsy
+CELLS = ["Ab", "Af", "Ab", "Af", "Bb", "Bf", "Bb", "Bf", "Bb"]
+DESIGN = np.array([[float(c == lv) for lv in ("Ab", "Af", "Bb", "Bf")] for c in CELLS])
+CONTRAST = np.array([1.0, -1.0, -1.0, 1.0])
+
+
+def test_tmm_factors_match_edger():
+    # dge$samples$norm.factors
+    r = [1.177225630067392, 1.234115840771139, 0.898701090488674, 0.817316986362444]
+    r += [0.960820322490045, 1.013962416555248, 1.166866494246163, 1.254218344662392]
+    r += [0.657234290785747]
+    np.testing.assert_allclose(tmm_factors(COUNTS), r, rtol=1e-12)
+
+
+def test_voom_weights_match_limma():
+    lib = COUNTS.sum(axis=0) * tmm_factors(COUNTS)
+    v = voom(COUNTS, DESIGN, lib)
+    # v$weights[1, ]
+    r = [8.67651403210336, 10.46826745206716, 6.41845312118601, 2.04961219361600]
+    r += [1.29643542039458, 1.70302054796514, 2.23675709996359, 1.18162253395806]
+    r += [7.46716900324331]
+    np.testing.assert_allclose(v.weights[0], r, rtol=1e-9)
+    # the log-CPM are voom's: log2((count + 0.5) / (lib.size + 1) * 1e6)
+    np.testing.assert_allclose(v.E, np.log2((COUNTS + 0.5) / (lib + 1) * 1e6))
+
+
+def test_duplicate_correlation_and_ebayes_match_limma():
+    lib = COUNTS.sum(axis=0) * tmm_factors(COUNTS)
+    v = voom(COUNTS, DESIGN, lib)
+    c1 = duplicate_correlation(v.E, DESIGN, BLOCK, weights=v.weights)
+    assert c1.consensus == pytest.approx(0.801225282379193, abs=1e-9)  # c1
+    v2 = voom(COUNTS, DESIGN, lib, block=BLOCK, correlation=c1.consensus)
+    dc = duplicate_correlation(v2.E, DESIGN, BLOCK, weights=v2.weights)
+    assert dc.consensus == pytest.approx(0.784507913762947, abs=1e-9)  # dc$consensus
+    # tanh(dc$atanh.correlations[1:3])
+    np.testing.assert_allclose(
+        np.tanh(dc.atanh_correlations[:3]),
+        [0.562561889130945, 0.696531596829650, 0.621399658501371],
+        atol=1e-8,
+    )
+    fit = lm_fit(v2.E, DESIGN, weights=v2.weights, block=BLOCK, correlation=dc.consensus)
+    eb = ebayes(contrasts_fit(fit, CONTRAST))
+    # eb$t[1:3, 1]; eb$df.prior (Inf here: the variances vary less than chance); eb$s2.prior
+    np.testing.assert_allclose(
+        eb.t[:3, 0], [1.00951412162371, -2.01583572409464, -1.57554757940212], rtol=1e-8
+    )
+    assert np.isinf(eb.df_prior)
+    assert eb.s2_prior == pytest.approx(0.854447451450162, rel=1e-9)
+    # eb$lods[1:3, 1]
+    np.testing.assert_allclose(
+        eb.lods[:3, 0], [-4.59608886631232, -4.49375461378818, -4.52031340400858], rtol=1e-8
+    )
+    ebr = ebayes(contrasts_fit(fit, CONTRAST), robust=True)
+    # ebr$t[1:3, 1]; ebr$s2.prior
+    np.testing.assert_allclose(
+        ebr.t[:3, 0], [0.958191946577411, -1.913353676859699, -1.495449117249058], rtol=1e-8
+    )
+    assert ebr.s2_prior == pytest.approx(0.948429650903692, rel=1e-9)
+
+
+def test_fit_f_dist_and_robust_match_limma():
+    x = np.array([0.5, 1.2, 0.8, 2.5, 0.3, 1.1, 0.9, 1.6, 0.7, 3.2, 0.95, 1.05, 0.6, 1.4, 25])
+    # unlist(fitFDist(x, 4))
+    s2, df2 = fit_f_dist(x, np.full(len(x), 4.0))
+    assert (s2, df2) == pytest.approx((1.36701907585750, 5.96700337972838), rel=1e-10)
+    # x <- c(exp(seq(-2, 2, length.out = 30)), 60); r <- fitFDistRobustly(x, 3)
+    # c(r$scale, r$df2); r$df2.shrunk[c(1, 15, 31)]
+    x = np.append(np.exp(np.linspace(-2, 2, 30)), 60.0)
+    s2, df2, shrunk = fit_f_dist_robustly(x, 3.0)
+    assert (s2, df2) == pytest.approx((1.06606925213319, 2.78815199891540), rel=1e-6)
+    np.testing.assert_allclose(
+        shrunk[[0, 14, 30]], [2.788151998915, 2.788151998915, 1.08080258366567], rtol=1e-5
+    )
+    # limma:::trigammaInverse(c(0.5, 3))
+    assert trigamma_inverse(0.5) == pytest.approx(2.45995294835231, rel=1e-10)
+    assert trigamma_inverse(3.0) == pytest.approx(0.67547810528137, rel=1e-10)
+
+
+def test_gls_equals_a_dense_generalised_least_squares_fit():
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(4, 9))
+    w = rng.uniform(0.5, 2.0, size=(4, 9))
+    rho = 0.4
+    fit = lm_fit(y, DESIGN, weights=w, block=BLOCK, correlation=rho)
+    same = BLOCK[:, None] == BLOCK[None, :]
+    r = np.where(same, rho, 0.0)
+    np.fill_diagonal(r, 1.0)
+    for g in range(4):
+        v = r / np.sqrt(np.outer(w[g], w[g]))
+        vi = np.linalg.inv(v)
+        cov = np.linalg.inv(DESIGN.T @ vi @ DESIGN)
+        beta = cov @ DESIGN.T @ vi @ y[g]
+        e = y[g] - DESIGN @ beta
+        np.testing.assert_allclose(fit.coefficients[g], beta, rtol=1e-10)
+        np.testing.assert_allclose(fit.stdev_unscaled[g], np.sqrt(np.diag(cov)), rtol=1e-10)
+        assert fit.sigma[g] ** 2 == pytest.approx(e @ vi @ e / (9 - 4), rel=1e-10)
+
+
+def test_bh_matches_its_definition():
+    p = np.array([0.01, 0.04, 0.03, np.nan, 0.2])
+    # p.adjust(c(0.01, 0.04, 0.03, 0.2), "BH") = 0.04 0.0533 0.0533 0.2
+    np.testing.assert_allclose(bh_adjust(p), [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, np.nan, 0.2])
+
+
+@pytest.fixture(scope="module")
+def trial():
+    adata, truth = simulate_trial(
+        (6, 6), 300, clamp_per_arm=(4, 4), insulin_genes=20, treatment_genes=15, seed=5
+    )
+    obs = adata.obs
+    # P1 lost the week-13 visit, P2 its week-13 basal biopsy (an insulin biopsy without partner)
+    drop = (obs["participant"] == "P1") & (obs["visit"] == "week13")
+    drop |= (obs["participant"] == "P2") & (obs["visit"] == "week13") & (obs["clamp"] == "basal")
+    return adata[~drop.to_numpy()].copy(), truth
+
+
+def test_a_participant_with_one_visit_still_enters(trial):
+    adata, _ = trial
+    cfg = simulation_config()
+    d = build_mixed_design(adata.obs, "treatment", cfg)
+    basal = adata.obs[adata.obs["clamp"] == "basal"]
+    assert d.n_samples == len(basal)
+    assert d.n_participants == basal["participant"].nunique() == 12
+    assert d.n_single == 2 and d.left_out.empty  # P1 and P2: one basal biopsy each
+    assert {"P1", "P2"} <= set(d.block)
+    ins = build_mixed_design(adata.obs, "insulin_groups", cfg)
+    assert "P2" in set(ins.metadata["participant"])  # its unpaired insulin biopsy is kept
+    assert ((ins.metadata["participant"] == "P2") & (ins.metadata["visit"] == "week13")).sum() == 1
+    table = participation([d, ins])
+    assert table.set_index("contrast").loc["treatment", "participants_one_biopsy"] == 2
+
+
+def test_contrast_vectors_mean_what_the_deseq2_contrasts_mean(trial):
+    adata, _ = trial
+    cfg = simulation_config()
+    d = build_mixed_design(adata.obs, "insulin_groups", cfg)
+    cols = list(d.matrix.columns)
+
+    def weight(contrast: str, arm: str, visit: str, clamp: str) -> float:
+        return d.contrasts[contrast][cols.index(f"arm[{arm}]:visit[{visit}]:clamp[{clamp}]")]
+
+    assert weight("treatment_x_insulin", "anakinra", "week13", "insulin") == 1.0
+    assert weight("treatment_x_insulin", "placebo", "week13", "insulin") == -1.0
+    assert weight("treatment_x_insulin", "placebo", "baseline", "basal") == -1.0
+    assert weight("insulin_placebo", "placebo", "baseline", "insulin") == 0.5
+    assert weight("insulin_placebo", "anakinra", "baseline", "insulin") == 0.0
+    assert weight("insulin_week13", "anakinra", "week13", "basal") == -0.5
+    for vec in d.contrasts.values():  # every contrast is a within-cell difference
+        assert vec.sum() == pytest.approx(0.0)
+
+
+def test_planted_effects_are_found_and_the_table_names_the_engine(trial):
+    adata, truth = trial
+    cfg = simulation_config()
+    design = build_mixed_design(adata.obs, "treatment", cfg)
+    counts = pd.DataFrame(
+        adata[design.matrix.index].X, index=design.matrix.index, columns=adata.var_names
+    )
+    counts = counts.loc[:, (counts >= 10).sum() >= design.min_group]
+    fit = fit_voom(counts, design.matrix, design.block)
+    assert 0 < fit.correlation < 1 and len(fit.correlations) == 2
+    res = voom_contrast(fit, design.contrasts["treatment"])
+    planted = truth["treatment"].reindex(res.index)
+    sig = res["padj"] < 0.05
+    assert (sig & (planted != 0)).sum() >= 0.6 * (planted != 0).sum()
+    assert (sig & (planted == 0)).sum() <= 3
+    assert np.corrcoef(res.loc[planted != 0, "log2FoldChange"], planted[planted != 0])[0, 1] > 0.9
+    table, meta = voom_table(design, fit, "treatment", adata.var)
+    assert set(table["engine"]) == {"limma-voom"}
+    assert list(table.columns[:8]) == [
+        "gene_id", "symbol", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj",
+    ]  # fmt: skip
+    assert meta["participants_one_biopsy"] == 2 and meta["correlation"] == pytest.approx(
+        fit.correlation, abs=1e-6
+    )
