@@ -12,7 +12,13 @@ from myoclamp.de.ebayes import ebayes, fit_f_dist, fit_f_dist_robustly, trigamma
 from myoclamp.de.gls import contrasts_fit, lm_fit
 from myoclamp.de.mixed_designs import build_mixed_design, participation
 from myoclamp.de.voom import tmm_factors, voom
-from myoclamp.de.voom_engine import bh_adjust, fit_voom, voom_contrast, voom_table
+from myoclamp.de.voom_engine import (
+    bh_adjust,
+    fit_mixed_design,
+    fit_voom,
+    voom_contrast,
+    voom_table,
+)
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 
 # R, for every value below:
@@ -218,3 +224,19 @@ def test_planted_effects_are_found_and_the_table_names_the_engine(trial):
     assert meta["participants_one_biopsy"] == 2 and meta["correlation"] == pytest.approx(
         fit.correlation, abs=1e-6
     )
+
+
+def test_unwanted_factors_enter_as_design_columns(trial):
+    adata, _ = trial
+    controls = [f"G{i:05d}" for i in range(200, 212)]
+    cfg = simulation_config(unwanted={"factors": 1, "genes": controls, "designs": ["insulin"]})
+    design, fit = fit_mixed_design(adata, "insulin", cfg)
+    assert design.matrix.columns[-1] == "unwanted_1"
+    assert design.unwanted["factors"] == 1 and design.contrasts["insulin"][-1] == 0.0
+    factor = design.matrix["unwanted_1"]
+    # a within-participant factor: participant means explain little of it
+    means = factor.groupby(design.block).transform("mean")
+    assert np.var(factor - means) > 0.3 * np.var(factor)
+    table, meta = voom_table(design, fit, "insulin", adata.var)
+    assert table["unwanted_control"].sum() == sum(g in set(fit.genes) for g in controls)
+    assert meta["unwanted"]["control_genes"]

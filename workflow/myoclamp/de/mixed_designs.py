@@ -55,6 +55,7 @@ class MixedDesign:
     reason: str | None = None
     min_group: int = 0
     filter_min_samples: int = 0  # min_samples of the count filter the fit used
+    unwanted: dict = field(default_factory=dict)  # de.unwanted's factors (RUVg), if any
     left_out: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["participant", "reason"])
     )

@@ -24,7 +24,8 @@ from myoclamp.de.ebayes import ebayes
 from myoclamp.de.fit import counts_frame, expression_filter
 from myoclamp.de.gls import LinearFit, contrasts_fit, lm_fit
 from myoclamp.de.mixed_designs import MixedDesign, build_mixed_design
-from myoclamp.de.settings import de_settings
+from myoclamp.de.settings import de_settings, unwanted_factors
+from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.de.voom import Voom, tmm_factors, voom
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,52 @@ def fit_mixed_design(
         design.not_estimable.update(dict.fromkeys(design.contrasts, design.reason))
         design.contrasts = {}
         return design, None
+    k = unwanted_factors(de, name)
+    if k > 0:
+        add_unwanted(design, counts, control_gene_keys(adata, de, name), k)
     return design, fit_voom(counts, design.matrix, design.block, passes=passes)
+
+
+def independent_columns(frame: pd.DataFrame, tol: float = 1e-9) -> pd.DataFrame:
+    """The columns of ``frame`` that add rank, kept greedily in order (as R aliases them)."""
+    kept: list[str] = []
+    basis = np.empty((len(frame), 0))
+    for col in frame.columns:
+        v = frame[col].to_numpy(dtype=float)
+        r = v - basis @ (basis.T @ v)
+        r -= basis @ (basis.T @ r)
+        norm = np.linalg.norm(r)
+        if norm > tol * max(1.0, np.linalg.norm(v)):
+            kept.append(col)
+            basis = np.column_stack([basis, r / norm])
+    return frame[kept]
+
+
+def add_unwanted(design: MixedDesign, counts: pd.DataFrame, control: list[str], k: int) -> None:
+    """Add ``k`` RUVg factors of the ``control`` genes (``de.unwanted``) as design columns.
+
+    The factors come from :func:`myoclamp.de.unwanted.control_factors` with the design's columns
+    plus participant indicators (those that add rank) as the nuisance design: as under the
+    DESeq2 engine's fixed blocks, they describe biopsy-to-biopsy variation within participants,
+    not differences between people.
+    """
+    from myoclamp.de.unwanted import control_factors
+
+    matrix = design.matrix
+    people = pd.get_dummies(design.metadata.loc[matrix.index, "participant"], dtype=float)
+    people.columns = [f"participant[{c}]" for c in people.columns]
+    nuisance = independent_columns(pd.concat([matrix, people], axis=1))
+    extra = nuisance.shape[1] - matrix.shape[1]
+    contrasts = [np.concatenate([v, np.zeros(extra)]) for v in design.contrasts.values()]
+    unwanted = control_factors(counts, nuisance, contrasts, control, k)
+    if unwanted.reason:
+        log.warning("design %s: no unwanted-variation factor: %s", design.name, unwanted.reason)
+    design.unwanted = unwanted.meta()
+    if unwanted.values.shape[1] == 0:
+        return
+    design.matrix = pd.concat([matrix, unwanted.values.loc[matrix.index]], axis=1)
+    zeros = np.zeros(unwanted.values.shape[1])
+    design.contrasts = {c: np.concatenate([v, zeros]) for c, v in design.contrasts.items()}
 
 
 def voom_table(
@@ -213,13 +259,15 @@ def voom_table(
         "participants_left_out": design.left_out.to_dict(orient="records"),
         "coefficients": 0 if design.matrix is None else int(design.matrix.shape[1]),
     }
-    columns = ["gene_id", "symbol", *VOOM_COLUMNS, "engine"]
+    columns = ["gene_id", "symbol", *VOOM_COLUMNS, "unwanted_control", "engine"]
     if reason is not None:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns}), meta
     vec = design.contrasts[contrast]
     res = voom_contrast(fit, vec, robust=robust)
     res.insert(0, "symbol", var["symbol"].reindex(res.index).astype(str).to_numpy())
     res.insert(0, "gene_id", res.index.astype(str))
+    controls = {str(g) for g in design.unwanted.get("control_genes", [])}
+    res["unwanted_control"] = res["gene_id"].isin(controls)
     res["engine"] = ENGINE
     res = res.sort_values(["pvalue", "gene_id"], na_position="last", kind="mergesort")
     meta.update(
@@ -229,5 +277,6 @@ def voom_table(
         correlation=round(fit.correlation, 6),
         contrast_vector={c: float(w) for c, w in zip(fit.columns, vec, strict=True) if w != 0},
         robust=robust,
+        unwanted=design.unwanted,
     )
     return res[columns].reset_index(drop=True), meta
