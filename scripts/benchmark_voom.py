@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=1800, help="seconds per run")
     ap.add_argument("--workdir", default="")
     ap.add_argument("--out", default="", help="also write the rows here (TSV)")
+    ap.add_argument("--reuse", action="store_true", help="reuse --workdir's prepared cohort")
     args = ap.parse_args(raw)
     warnings.simplefilter("ignore")
     engines = [e for e in args.engines.split(",") if e]
@@ -72,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     from myoclamp_tools.bench.measure import machine
 
-    h5ad, config_json = prepare(args, workdir)
+    h5ad, config_json = workdir / "counts.h5ad", workdir / "config.json"
+    if not (args.reuse and h5ad.exists() and config_json.exists()):
+        h5ad, config_json = prepare(args, workdir)
     start = machine()
     rows = []
     for design in args.designs.split(","):

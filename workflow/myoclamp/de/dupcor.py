@@ -30,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from myoclamp.de.ebayes import trimmed_mean
-from myoclamp.de.gls import CHUNK, Blocks, check_design
+from myoclamp.de.gls import CHUNK, Blocks, check_design, outer_rows, weighted_block_sums
 
 RHO_MAX = 0.99
 TRIM = 0.15
 #: eigenvalues below this share of the largest block size count as zero (limma: rounding noise)
 ZERO_EIGEN = 1e-9
+#: eigenvalues of a Gram matrix below this share of its largest are rank deficiency
+RANK_TOL = 1e-10
 
 
 @dataclass
@@ -98,58 +100,59 @@ def variance_components(
     """Residual and block variance of each gene (``mixedModel2Fit(y, X, Z, w)$varcomp``)."""
     g, n = y.shape
     p = x.shape[1]
-    sw = np.ones_like(y) if w is None else np.sqrt(w)
-    xw = sw[:, :, None] * x[None]  # genes x samples x p
-    yw = sw * y
-    info = np.matmul(xw.transpose(0, 2, 1), xw)
-    chol = np.linalg.cholesky(info)
-    beta = np.linalg.solve(info, np.matmul(xw.transpose(0, 2, 1), yw[:, :, None]))[..., 0]
-    resid = yw - np.einsum("gip,gp->gi", xw, beta)
+    ys, xs = y[:, blocks.order], x[blocks.order]  # samples in block order
+    ws = np.ones_like(ys) if w is None else w[:, blocks.order]
+    sw = np.sqrt(ws)
+    info = (ws @ outer_rows(xs)).reshape(g, p, p)  # X_w'X_w
+    beta = np.linalg.solve(info, ((ws * ys) @ xs)[:, :, None])[..., 0]
+    resid = sw * (ys - beta @ xs.T)  # y_w - X_w beta
     rss = np.sum(resid**2, axis=1)
-    f = blocks.sums(xw.transpose(0, 2, 1)).transpose(0, 2, 1)  # genes x blocks x p
-    t = blocks.sums(resid)  # genes x blocks: Z' r
-    # Z'PZ = diag(sizes) - C C' with C = F L^-T
-    c = np.linalg.solve(chol, f.transpose(0, 2, 1)).transpose(0, 2, 1)
+    f = weighted_block_sums(sw, xs, blocks)  # Z'X_w: genes x blocks x p
+    t = blocks.sorted_sums(resid)  # Z'r
+    chol = np.linalg.cholesky(info)
+    # Z'PZ = diag(sizes) - C C' with C = F L^-T. Per block size s, the blocks of that size span
+    # col(C_s) (where Z'PZ mixes them with the rest) and its complement (eigenvalue s). An
+    # orthonormal basis of col(C_s) is C_s U L^-1/2 from the eigenvectors of G_s = C_s'C_s;
+    # directions of G_s's null space are kept as placeholder rows with eigenvalue -1.
     sizes = blocks.sizes
     diag_parts, b_parts, tq_parts = [], [], []
     pool_d, pool_n, pool_sum = [], [], []
     for s in np.unique(sizes):
         idx = np.flatnonzero(sizes == s)
-        cc, tc = c[:, idx, :], t[:, idx]
-        if len(idx) > p:
-            q, _ = np.linalg.qr(cc)  # genes x m x p: a basis holding the columns of C here
-            b_parts.append(np.matmul(q.transpose(0, 2, 1), cc))
-            tq = np.einsum("gmk,gm->gk", q, tc)
-            pool_d.append(float(s))
-            pool_n.append(len(idx) - p)
-            pool_sum.append((np.sum(tc**2, axis=1) - np.sum(tq**2, axis=1)) / s)
-        else:
-            b_parts.append(cc)
-            tq = tc
+        fc, tc = f[:, idx, :], t[:, idx]
+        gram = np.linalg.solve(
+            chol, np.linalg.solve(chol, np.matmul(fc.transpose(0, 2, 1), fc)).transpose(0, 2, 1)
+        )
+        h = np.linalg.solve(chol, np.matmul(fc.transpose(0, 2, 1), tc[:, :, None]))[..., 0]
+        lam, u = np.linalg.eigh(gram)
+        keep = lam > RANK_TOL * np.maximum(lam[:, -1:], np.finfo(float).tiny)
+        root = np.sqrt(np.where(keep, lam, 1.0))
+        b_parts.append(np.where(keep[:, :, None], root[:, :, None] * u.transpose(0, 2, 1), 0.0))
+        tq = np.where(keep, np.einsum("gpk,gp->gk", u, h) / root, 0.0)
         tq_parts.append(tq)
-        diag_parts.append(np.full(tq.shape[1], float(s)))
+        diag_parts.append(np.where(keep, float(s), -1.0))
+        pool_d.append(float(s))
+        pool_n.append(len(idx) - keep.sum(axis=1))
+        pool_sum.append((np.sum(tc**2, axis=1) - np.sum(tq**2, axis=1)) / s)
     b = np.concatenate(b_parts, axis=1)
     tq = np.concatenate(tq_parts, axis=1)
-    h = np.diag(np.concatenate(diag_parts))[None] - np.matmul(b, b.transpose(0, 2, 1))
+    diag = np.concatenate(diag_parts, axis=1)
+    h = np.einsum("gw,wv->gwv", diag, np.eye(diag.shape[1])) - np.matmul(b, b.transpose(0, 2, 1))
     d, vec = np.linalg.eigh(h)
     proj = np.einsum("gwk,gw->gk", vec, tq)
     nonzero = d > ZERO_EIGEN * sizes.max()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dy = np.where(nonzero, proj**2 / np.where(nonzero, d, 1.0), 0.0)
+    dy = np.where(nonzero, proj**2 / np.where(nonzero, d, 1.0), 0.0)
     mq = n - p
-    n_pool = np.array(pool_n, dtype=float)
-    pooled = np.column_stack(pool_sum) if pool_sum else np.zeros((g, 0))
-    zero_n = mq - nonzero.sum(axis=1) - n_pool.sum()
+    n_pool = np.column_stack(pool_n).astype(float)
+    pooled = np.column_stack(pool_sum)
+    zero_n = mq - nonzero.sum(axis=1) - n_pool.sum(axis=1)
     zero_sum = np.maximum(rss - dy.sum(axis=1) - pooled.sum(axis=1), 0.0)
     # rows: the small problem's eigenvalues, the pooled block-size eigenvalues, zero
     rows_d = np.concatenate(
         [np.where(nonzero, d, 0.0), np.broadcast_to(pool_d, (g, len(pool_d))), np.zeros((g, 1))],
         axis=1,
     )
-    rows_n = np.concatenate(
-        [nonzero.astype(float), np.broadcast_to(n_pool, (g, len(pool_n))), zero_n[:, None]],
-        axis=1,
-    )
+    rows_n = np.concatenate([nonzero.astype(float), n_pool, zero_n[:, None]], axis=1)
     rows_sum = np.concatenate([dy, pooled, zero_sum[:, None]], axis=1)
     return _fit_components(rows_d, rows_n, rows_sum, mq)
 

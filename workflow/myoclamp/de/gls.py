@@ -46,6 +46,25 @@ class Blocks:
         """Sums of ``a`` (..., samples) within each block: (..., blocks)."""
         return np.add.reduceat(a[..., self.order], self.starts, axis=-1)
 
+    def sorted_sums(self, a: np.ndarray) -> np.ndarray:
+        """:meth:`sums` of ``a`` whose samples are already in :attr:`order`."""
+        return np.add.reduceat(a, self.starts, axis=-1)
+
+
+def weighted_block_sums(sw: np.ndarray, x: np.ndarray, blocks: Blocks) -> np.ndarray:
+    """``F[g, b, :]`` = sum over block ``b`` of ``sw[g, i] * x[i, :]`` (samples in block order):
+    genes x blocks x columns, one column at a time (no genes x samples x columns array)."""
+    out = np.empty((sw.shape[0], blocks.n_blocks, x.shape[1]))
+    for j in range(x.shape[1]):
+        out[:, :, j] = blocks.sorted_sums(sw * x[:, j])
+    return out
+
+
+def outer_rows(x: np.ndarray) -> np.ndarray:
+    """``x_i x_i'`` of each row, flattened: samples x (columns * columns), so that
+    ``w @ outer_rows(x)`` is each gene's ``X' diag(w) X``."""
+    return (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+
 
 @dataclass
 class LinearFit:
@@ -106,10 +125,12 @@ def lm_fit(
     coef = np.empty((y.shape[0], p))
     se = np.empty((y.shape[0], p))
     rss = np.empty(y.shape[0])
+    ys, xs = y[:, blocks.order], x[blocks.order]  # samples in block order: contiguous sums
+    ws = None if w is None else w[:, blocks.order]
     for lo in range(0, y.shape[0], CHUNK):
         sl = slice(lo, lo + CHUNK)
         coef[sl], se[sl], rss[sl] = _gls_chunk(
-            y[sl], x, None if w is None else w[sl], blocks, gamma, rho
+            ys[sl], xs, None if ws is None else ws[sl], blocks, gamma, rho
         )
     df = n - p
     xf = blocks.sums(x.T).T  # blocks x p
@@ -133,32 +154,38 @@ def _gls_chunk(
     gamma: np.ndarray,
     rho: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coefficients, unscaled SDs and the generalised residual sum of squares of a gene batch."""
+    """Coefficients, unscaled SDs and the generalised residual sum of squares of a gene batch
+    (samples in block order)."""
+    g, p = y.shape[0], x.shape[1]
+    blocked = rho != 0.0
     if w is None:
-        xf = blocks.sums(x.T).T  # blocks x p
-        info = (x.T @ x - xf.T @ (gamma[:, None] * xf)) / (1.0 - rho)
-        yf = blocks.sums(y)  # genes x blocks
-        rhs = (y @ x - (yf * gamma) @ xf) / (1.0 - rho)
-        inv = np.linalg.inv(info)
-        coef = rhs @ inv
+        info = x.T @ x
+        rhs = y @ x
+        if blocked:
+            xf = blocks.sorted_sums(x.T).T  # blocks x p
+            yf = blocks.sorted_sums(y)  # genes x blocks
+            info = info - xf.T @ (gamma[:, None] * xf)
+            rhs = rhs - (yf * gamma) @ xf
+        inv = np.linalg.inv(info / (1.0 - rho))
+        coef = (rhs / (1.0 - rho)) @ inv
         se = np.broadcast_to(np.sqrt(np.diag(inv)), coef.shape).copy()
         resid = y - coef @ x.T
     else:
         sw = np.sqrt(w)
-        xw = sw[:, :, None] * x[None]  # genes x samples x p
-        yw = sw * y
-        xf = blocks.sums(xw.transpose(0, 2, 1)).transpose(0, 2, 1)  # genes x blocks x p
-        yf = blocks.sums(yw)  # genes x blocks
-        info = np.einsum("gip,giq->gpq", xw, xw) - np.einsum("gbp,b,gbq->gpq", xf, gamma, xf)
-        rhs = np.einsum("gip,gi->gp", xw, yw) - np.einsum("gbp,b,gb->gp", xf, gamma, yf)
-        info /= 1.0 - rho
-        rhs /= 1.0 - rho
-        inv = np.linalg.inv(info)
-        coef = np.einsum("gpq,gq->gp", inv, rhs)
+        info = (w @ outer_rows(x)).reshape(g, p, p)
+        rhs = (w * y) @ x
+        if blocked:
+            xf = weighted_block_sums(sw, x, blocks)  # genes x blocks x p
+            yf = blocks.sorted_sums(sw * y)  # genes x blocks
+            info -= np.matmul((xf * gamma[None, :, None]).transpose(0, 2, 1), xf)
+            rhs -= np.matmul((xf * gamma[None, :, None]).transpose(0, 2, 1), yf[:, :, None])[..., 0]
+        inv = np.linalg.inv(info / (1.0 - rho))
+        coef = np.matmul(inv, rhs[:, :, None])[..., 0] / (1.0 - rho)
         se = np.sqrt(np.einsum("gpp->gp", inv))
         resid = sw * (y - coef @ x.T)
-    rsum = blocks.sums(resid)
-    rss = (np.sum(resid**2, axis=1) - np.sum(gamma * rsum**2, axis=1)) / (1.0 - rho)
+    rss = np.sum(resid**2, axis=1)
+    if blocked:
+        rss = (rss - np.sum(gamma * blocks.sorted_sums(resid) ** 2, axis=1)) / (1.0 - rho)
     return coef, se, rss
 
 

@@ -58,33 +58,43 @@ def tmm_factors(
         ref = int(np.argmax(np.sqrt(x).sum(axis=0)))
     else:
         ref = int(np.argmin(np.abs(f75 - f75.mean())))
-    factors = np.array(
-        [_tmm(x[:, i], x[:, ref], lib[i], lib[ref], logratio_trim, sum_trim) for i in range(n)]
-    )
+    factors = _tmm(x, x[:, ref], lib, lib[ref], logratio_trim, sum_trim)
     return factors / np.exp(np.mean(np.log(factors)))
 
 
 def _tmm(
-    obs: np.ndarray, ref: np.ndarray, n_obs: float, n_ref: float, lr_trim: float, sum_trim: float
-) -> float:
-    """edgeR's ``.calcFactorTMM`` (``doWeighting = TRUE``, no A cutoff)."""
+    obs: np.ndarray,
+    ref: np.ndarray,
+    n_obs: np.ndarray,
+    n_ref: float,
+    lr_trim: float,
+    sum_trim: float,
+) -> np.ndarray:
+    """edgeR's ``.calcFactorTMM`` (``doWeighting = TRUE``, no A cutoff) of every sample (column
+    of ``obs``) against the reference column ``ref``."""
+    ref = ref[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_r = np.log2((obs / n_obs) / (ref / n_ref))
         abs_e = (np.log2(obs / n_obs) + np.log2(ref / n_ref)) / 2
         v = (n_obs - obs) / n_obs / obs + (n_ref - ref) / n_ref / ref
     fin = np.isfinite(log_r) & np.isfinite(abs_e)
-    log_r, abs_e, v = log_r[fin], abs_e[fin], v[fin]
-    if np.max(np.abs(log_r)) < 1e-6:
-        return 1.0
-    n = len(log_r)
+    log_r = np.where(fin, log_r, np.nan)
+    abs_e = np.where(fin, abs_e, np.nan)
+    n = fin.sum(axis=0)
     lo_l = np.floor(n * lr_trim) + 1
     hi_l = n + 1 - lo_l
     lo_s = np.floor(n * sum_trim) + 1
     hi_s = n + 1 - lo_s
-    rank_r, rank_e = rankdata(log_r), rankdata(abs_e)
-    keep = (rank_r >= lo_l) & (rank_r <= hi_l) & (rank_e >= lo_s) & (rank_e <= hi_s)
-    f = np.nansum(log_r[keep] / v[keep]) / np.nansum(1 / v[keep])
-    return float(2.0 ** (0.0 if np.isnan(f) else f))
+    rank_r = rankdata(log_r, axis=0, nan_policy="omit")
+    rank_e = rankdata(abs_e, axis=0, nan_policy="omit")
+    keep = fin & (rank_r >= lo_l) & (rank_r <= hi_l) & (rank_e >= lo_s) & (rank_e <= hi_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.nansum(np.where(keep, log_r / v, 0.0), axis=0) / np.nansum(
+            np.where(keep, 1 / v, 0.0), axis=0
+        )
+    f = np.where(np.isnan(f), 0.0, f)
+    same = np.nanmax(np.abs(np.where(fin, log_r, 0.0)), axis=0) < 1e-6
+    return np.where(same, 1.0, 2.0**f)
 
 
 def log_cpm(counts: np.ndarray, lib_size: np.ndarray) -> np.ndarray:
