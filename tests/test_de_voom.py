@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from myoclamp.de.concordance import concordance
 from myoclamp.de.dupcor import duplicate_correlation
 from myoclamp.de.ebayes import ebayes, fit_f_dist, fit_f_dist_robustly, trigamma_inverse
 from myoclamp.de.gls import contrasts_fit, lm_fit
@@ -240,3 +241,26 @@ def test_unwanted_factors_enter_as_design_columns(trial):
     table, meta = voom_table(design, fit, "insulin", adata.var)
     assert table["unwanted_control"].sum() == sum(g in set(fit.genes) for g in controls)
     assert meta["unwanted"]["control_genes"]
+
+
+def test_concordance_counts_genes_and_correlates_statistics():
+    genes = [f"g{i}" for i in range(6)]
+    a = pd.DataFrame(
+        {
+            "gene_id": genes,
+            "stat": [5.0, -4.0, 3.0, 0.5, 0.1, np.nan],
+            "log2FoldChange": [1.0, -1.0, 0.8, 0.1, 0.0, np.nan],
+            "padj": [0.001, 0.01, 0.04, 0.5, 0.9, np.nan],
+        }
+    )
+    b = a.assign(
+        stat=[4.0, 3.5, 0.2, 2.5, 0.3, 1.0],
+        log2FoldChange=[0.9, 0.7, 0.1, 0.6, 0.0, 0.2],
+        padj=[0.002, 0.03, 0.6, 0.04, 0.9, 0.8],
+    )
+    row = concordance(a, b, "treatment")
+    assert (row["sig_both"], row["sig_a_only"], row["sig_b_only"]) == (2, 1, 1)
+    assert row["sig_opposite_sign"] == 1  # g1: down under a, up under b
+    assert row["genes_both_tested"] == 5  # g5 has no statistic under a
+    assert row["jaccard"] == pytest.approx(2 / 4)
+    assert row["spearman_stat"] == pytest.approx(0.1)  # ranks (5,1,4,3,2) vs (5,4,1,3,2)
