@@ -340,3 +340,22 @@ def test_dupcor_reduction_equals_statmods_dense_algorithm():
         s_resid, s_block = _mixed_model2_fit_dense(y[g], x, z, w[g])
         rho = np.clip(s_block / (s_resid + s_block), 1 / (1 - 4) + 0.01, 0.99)
         assert np.tanh(got.atanh_correlations[g]) == pytest.approx(rho, abs=1e-8)
+
+
+def test_configured_contrast_keeps_participants_with_one_sample(trial):
+    adata, _ = trial
+    obs = adata.obs.copy()
+    obs["age"] = np.linspace(40, 70, len(obs))
+    cfg = simulation_config(
+        designs=["treatment"],
+        contrasts=[
+            {"name": "visit_basal", "factor": "visit", "reference": "baseline",
+             "test": "week13", "subset": {"clamp": "basal"}, "covariates": ["age"]},
+        ],
+    )  # fmt: skip
+    d = build_mixed_design(obs, "visit_basal", cfg)
+    assert d.block is not None  # visit varies within participants: participant is random
+    assert d.n_single == 2 and {"P1", "P2"} <= set(d.block)
+    assert list(d.matrix.columns) == ["Intercept", "age", "visit[T.week13]"]
+    assert d.matrix["age"].mean() == pytest.approx(0.0, abs=1e-12)
+    assert d.contrasts["visit_basal"].tolist() == [0.0, 0.0, 1.0]
