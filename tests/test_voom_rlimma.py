@@ -51,9 +51,12 @@ def test_demo_matches_r_limma(demo, design, contrasts, tmp_path):
         check(row)
         assert row["sig_r"] > 0 or row["contrast"] != "insulin"  # the planted insulin genes
     if design == "treatment":  # every participant with a basal biopsy, one visit or two
-        assert rows[0]["participants"] == demo.obs.loc[
-            (demo.obs["clamp"] == "basal") & ~demo.obs["excluded"], "participant"
-        ].nunique()
+        assert (
+            rows[0]["participants"]
+            == demo.obs.loc[
+                (demo.obs["clamp"] == "basal") & ~demo.obs["excluded"], "participant"
+            ].nunique()
+        )
 
 
 @pytest.mark.skipif(not (GSE / "counts.csv.gz").exists(), reason="no ../shared GSE202295 data")
