@@ -82,11 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             row = run_child(__file__, engine, design, h5ad, config_json, args.cpus, args.budget)
             rows.append(row)
-            print(pd.DataFrame([row]).to_csv(sep="\t", index=False, header=len(rows) == 1), end="")
+            print(
+                f"{engine}\t{design}\t{row['status']}\tfit {row.get('fit_seconds')} s\t"
+                f"total {row.get('total_seconds')} s\tCPU {row.get('cpu_seconds')} s"
+            )
             sys.stdout.flush()
     table = pd.DataFrame(rows)
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
+    print(table.drop(columns=["error"], errors="ignore").to_csv(sep="\t", index=False))
     ok = table[table["status"] == "ok"]
     totals = ok.groupby("engine")[["fit_seconds", "total_seconds", "cpu_seconds"]].sum()
     print(

@@ -78,22 +78,21 @@ def _tmm(
         abs_e = (np.log2(obs / n_obs) + np.log2(ref / n_ref)) / 2
         v = (n_obs - obs) / n_obs / obs + (n_ref - ref) / n_ref / ref
     fin = np.isfinite(log_r) & np.isfinite(abs_e)
-    log_r = np.where(fin, log_r, np.nan)
-    abs_e = np.where(fin, abs_e, np.nan)
     n = fin.sum(axis=0)
     lo_l = np.floor(n * lr_trim) + 1
     hi_l = n + 1 - lo_l
     lo_s = np.floor(n * sum_trim) + 1
     hi_s = n + 1 - lo_s
-    rank_r = rankdata(log_r, axis=0, nan_policy="omit")
-    rank_e = rankdata(abs_e, axis=0, nan_policy="omit")
+    # ranks among the finite values: the others ranked last (as +inf) leave those ranks alone
+    rank_r = rankdata(np.where(fin, log_r, np.inf), axis=0)
+    rank_e = rankdata(np.where(fin, abs_e, np.inf), axis=0)
     keep = fin & (rank_r >= lo_l) & (rank_r <= hi_l) & (rank_e >= lo_s) & (rank_e <= hi_s)
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.nansum(np.where(keep, log_r / v, 0.0), axis=0) / np.nansum(
             np.where(keep, 1 / v, 0.0), axis=0
         )
     f = np.where(np.isnan(f), 0.0, f)
-    same = np.nanmax(np.abs(np.where(fin, log_r, 0.0)), axis=0) < 1e-6
+    same = np.max(np.abs(np.where(fin, log_r, 0.0)), axis=0) < 1e-6
     return np.where(same, 1.0, 2.0**f)
 
 

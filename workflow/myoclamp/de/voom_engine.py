@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
 from myoclamp.de.dupcor import duplicate_correlation
 from myoclamp.de.ebayes import ebayes
-from myoclamp.de.fit import counts_frame, expression_filter
+from myoclamp.de.fit import expression_filter
 from myoclamp.de.gls import LinearFit, contrasts_fit, lm_fit
 from myoclamp.de.mixed_designs import MixedDesign, build_mixed_design
 from myoclamp.de.settings import de_settings, unwanted_factors
@@ -177,7 +178,7 @@ def fit_mixed_design(
     design = build_mixed_design(adata.obs, name, config)
     if design.matrix is None or design.reason:
         return design, None
-    counts = counts_frame(adata, design.matrix.index)
+    counts = raw_counts(adata, design.matrix.index)
     min_samples = int(de.get("min_samples") or design.min_group)
     counts = counts.loc[:, expression_filter(counts, de["min_count"], min_samples)]
     design.filter_min_samples = min_samples
@@ -190,6 +191,16 @@ def fit_mixed_design(
     if k > 0:
         add_unwanted(design, counts, control_gene_keys(adata, de, name), k)
     return design, fit_voom(counts, design.matrix, design.block, passes=passes)
+
+
+def raw_counts(adata, samples: pd.Index) -> pd.DataFrame:
+    """Raw counts (samples x genes, int64) of ``samples``; raises on non-integer values (as
+    ``myoclamp.de.fit.counts_frame``, with an exact integer check instead of ``allclose``)."""
+    sub = adata[samples]
+    x = sub.X.toarray() if sp.issparse(sub.X) else np.asarray(sub.X)
+    if x.dtype.kind == "f" and not np.array_equal(x, np.floor(x)):
+        raise ValueError("results/adata/counts.h5ad: X holds non-integer counts; rerun ingest")
+    return pd.DataFrame(x.astype(np.int64), index=sub.obs_names, columns=sub.var_names)
 
 
 def independent_columns(frame: pd.DataFrame, tol: float = 1e-9) -> pd.DataFrame:
