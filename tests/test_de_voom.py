@@ -241,6 +241,7 @@ def test_unwanted_factors_enter_as_design_columns(trial):
     table, meta = voom_table(design, fit, "insulin", adata.var)
     assert table["unwanted_control"].sum() == sum(g in set(fit.genes) for g in controls)
     assert meta["unwanted"]["control_genes"]
+    assert meta["description"].startswith("insulin vs basal")
 
 
 def test_concordance_counts_genes_and_correlates_statistics():

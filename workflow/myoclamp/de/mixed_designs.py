@@ -56,6 +56,7 @@ class MixedDesign:
     min_group: int = 0
     filter_min_samples: int = 0  # min_samples of the count filter the fit used
     unwanted: dict = field(default_factory=dict)  # de.unwanted's factors (RUVg), if any
+    descriptions: dict[str, str] = field(default_factory=dict)  # contrast -> what it tests
     left_out: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["participant", "reason"])
     )
@@ -257,6 +258,7 @@ def _empty(
     log.warning("design %s is not estimable: %s", name, reason)
     design = MixedDesign(name, formula, meta.iloc[:0], None, None, reason=reason)
     design.not_estimable = {s.name: reason for s in specs}
+    design.descriptions = {s.name: s.description for s in specs}
     if left is not None:
         design.left_out = left.reset_index(drop=True)
     return design
@@ -283,6 +285,7 @@ def _finish(
         meta["participant"] if block else None,
         min_group=int(cells.min()) if len(cells) else 0,
     )
+    design.descriptions = {s.name: s.description for s in specs}
     if left is not None:
         design.left_out = left.reset_index(drop=True)
     rank = np.linalg.matrix_rank(matrix.to_numpy()) if matrix.shape[1] else 0

@@ -261,6 +261,7 @@ def voom_table(
         "engine": ENGINE,
         "contrast": contrast,
         "design": design.name,
+        "description": design.descriptions.get(contrast, ""),
         "formula": design.formula,
         "estimable": reason is None,
         "reason": reason or "",
