@@ -360,3 +360,19 @@ def test_configured_contrast_keeps_participants_with_one_sample(trial):
     assert list(d.matrix.columns) == ["Intercept", "age", "visit[T.week13]"]
     assert d.matrix["age"].mean() == pytest.approx(0.0, abs=1e-12)
     assert d.contrasts["visit_basal"].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_tmm_trimming_equals_r_style_ranks_with_ties():
+    from scipy.stats import rankdata
+
+    from myoclamp.de.voom import _within_ranks
+
+    rng = np.random.default_rng(2)
+    a = np.round(rng.normal(size=(400, 30)), 1)  # many ties, at the trimming bounds too
+    fin = rng.random(a.shape) > 0.1
+    n = fin.sum(axis=0)
+    lo = np.floor(n * 0.3) + 1
+    hi = n + 1 - lo
+    ranks = rankdata(np.where(fin, a, np.inf), axis=0)  # R's rank: ties averaged
+    expected = fin & (ranks >= lo) & (ranks <= hi)
+    np.testing.assert_array_equal(_within_ranks(a, fin, lo, hi), expected)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from myoclamp.de.gls import lm_fit
@@ -83,10 +82,7 @@ def _tmm(
     hi_l = n + 1 - lo_l
     lo_s = np.floor(n * sum_trim) + 1
     hi_s = n + 1 - lo_s
-    # ranks among the finite values: the others ranked last (as +inf) leave those ranks alone
-    rank_r = rankdata(np.where(fin, log_r, np.inf), axis=0)
-    rank_e = rankdata(np.where(fin, abs_e, np.inf), axis=0)
-    keep = fin & (rank_r >= lo_l) & (rank_r <= hi_l) & (rank_e >= lo_s) & (rank_e <= hi_s)
+    keep = _within_ranks(log_r, fin, lo_l, hi_l) & _within_ranks(abs_e, fin, lo_s, hi_s)
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.nansum(np.where(keep, log_r / v, 0.0), axis=0) / np.nansum(
             np.where(keep, 1 / v, 0.0), axis=0
@@ -94,6 +90,33 @@ def _tmm(
     f = np.where(np.isnan(f), 0.0, f)
     same = np.max(np.abs(np.where(fin, log_r, 0.0)), axis=0) < 1e-6
     return np.where(same, 1.0, 2.0**f)
+
+
+def _within_ranks(a: np.ndarray, fin: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Entries of each column (finite per ``fin``) whose average rank among the column's finite
+    values (R's ``rank``, ties averaged) lies in ``[lo, hi]`` (per column, 1-based).
+
+    The average rank grows with the value, so the kept values form an interval; its ends are the
+    values at positions ``lo`` and ``hi`` of the sorted column, or the next distinct value inwards
+    when their tie group's average rank falls outside. One sort per column instead of ranks.
+    """
+    vals = np.where(fin, a, np.inf).T  # samples x genes: contiguous rows to sort
+    s = np.sort(vals, axis=1)
+    n = fin.sum(axis=0)
+    rows = np.arange(vals.shape[0])
+    last_col = s.shape[1] - 1
+
+    def tie_group(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        v = s[rows, np.clip(pos - 1, 0, last_col).astype(int)]
+        return v, (vals < v[:, None]).sum(axis=1) + 1, (vals <= v[:, None]).sum(axis=1)
+
+    v, first, last = tie_group(lo)
+    above = s[rows, np.minimum(last, last_col).astype(int)]
+    low = np.where((first + last) / 2 >= lo, v, np.where(last < n, above, np.inf))
+    v, first, last = tie_group(hi)
+    below = s[rows, np.maximum(first - 2, 0).astype(int)]
+    high = np.where((first + last) / 2 <= hi, v, np.where(first >= 2, below, -np.inf))
+    return fin & (a >= low[None, :]) & (a <= high[None, :])
 
 
 def log_cpm(counts: np.ndarray, lib_size: np.ndarray) -> np.ndarray:
