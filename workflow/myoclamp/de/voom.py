@@ -167,6 +167,7 @@ def voom(
     nonzero = counts.sum(axis=1) > 0
     tx, ty = r_lowess(sx[nonzero], sy[nonzero], span)
     fitted = fit.coefficients @ np.asarray(design, dtype=float).T
-    fitted_logcount = np.log2(1e-6 * 2.0**fitted * (lib_size + 1.0))
+    # log2(1e-6 * 2^fitted * (lib.size + 1)), without the round trip through 2^x
+    fitted_logcount = fitted + (np.log2(lib_size + 1.0) - np.log2(1e6))
     weights = 1.0 / interpolate_trend(tx, ty, fitted_logcount) ** 4
     return Voom(E=y, weights=weights, lib_size=lib_size, trend_x=tx, trend_y=ty)
