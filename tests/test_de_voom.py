@@ -376,3 +376,14 @@ def test_tmm_trimming_equals_r_style_ranks_with_ties():
     ranks = rankdata(np.where(fin, a, np.inf), axis=0)  # R's rank: ties averaged
     expected = fin & (ranks >= lo) & (ranks <= hi)
     np.testing.assert_array_equal(_within_ranks(a, fin, lo, hi), expected)
+
+
+def test_a_design_that_cannot_be_fitted_gives_an_empty_table_with_its_reason(trial):
+    adata, _ = trial
+    no_clamp = adata.copy()
+    no_clamp.obs = no_clamp.obs.drop(columns="clamp")
+    design, fit = fit_mixed_design(no_clamp, "insulin", simulation_config())
+    assert fit is None and design.reason == "no clamp column"
+    table, meta = voom_table(design, fit, "insulin", adata.var)
+    assert table.empty and "engine" in table.columns
+    assert meta["estimable"] is False and meta["reason"] == "no clamp column"
