@@ -1,9 +1,6 @@
 # myoclamp: skeletal-muscle RNA-seq of hyperinsulinemic-euglycemic clamp trials.
-# Data path: ingest -> qc -> de -> enrichment -> clinical -> report.
-import sys
-from pathlib import Path
-
-from snakemake.utils import min_version, validate
+# Data path: ingest -> {qc -> clinical, de -> enrichment} -> report.
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,25 +11,7 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
-from myoclamp.config import STAGE_SECTIONS, stage_settings  # noqa: E402
-from myoclamp.ingest.build import check_inputs  # noqa: E402
-from myoclamp.report.assemble import run_command  # noqa: E402
-from myoclamp.resources import cohort_resources  # noqa: E402
-
-# Sheets, clinical table and the count table's header are checked here, before any rule runs.
-SAMPLES = check_inputs(config)
-# mem_mb and runtime (minutes) of every rule: the benchmark's measurements at this cohort's size
-# plus a margin (myoclamp.resources, workflow/resources.tsv; docs/running.md).
-RESOURCES = cohort_resources(len(SAMPLES), config.get("de", {}).get("engine"))
-# The config sections each stage reads, as every rule's params: changing them reruns the stage.
-SETTINGS = {stage: stage_settings(config, stage) for stage in STAGE_SECTIONS}
-# How this analysis is reproduced, for the provenance of results/myoclamp.h5ad (no run-specific paths).
-RUN_COMMAND = run_command(workflow.overwrite_configfiles)
-
-
+include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/de.smk"

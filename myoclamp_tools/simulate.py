@@ -77,5 +77,7 @@ def simulate_trial(
 
 
 def simulation_config(**de: object) -> dict:
-    """A minimal config for :func:`simulate_trial` data, with ``de`` options."""
-    return {"levels": {k: dict(v) for k, v in LEVELS.items()}, "de": dict(de)}
+    """A minimal config for :func:`simulate_trial` data, with ``de`` options. The simulated genes
+    include no negative-control genes, so ``de.unwanted`` adds no factor unless asked to."""
+    de = {"unwanted": {"factors": 0}, **de}
+    return {"levels": {k: dict(v) for k, v in LEVELS.items()}, "de": de}

@@ -40,12 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from myoclamp_tools.bench.collect import collect_benchmarks, per_rule  # noqa: E402
 from myoclamp_tools.bench.measure import machine, run_measured  # noqa: E402
 from myoclamp_tools.bench.rdeseq2 import time_r_on_fits  # noqa: E402
-from myoclamp_tools.bench.report import (  # noqa: E402
-    cell,
-    markdown_table,
-    seconds_or_budget,
-    write_section,
-)
+from myoclamp_tools.bench.report import cell, markdown_table, seconds_or_budget, write_section  # noqa: E402
 from myoclamp_tools.bench.resample import read_cohort, resample_folder  # noqa: E402
 
 SNAKEMAKE = ROOT / ".venv" / "bin" / "snakemake"
@@ -174,8 +169,8 @@ def run_cohort(
     designs = []
     if not args.no_r:
         print(f"[{name}] R DESeq2 on the fitted designs", flush=True)
-        designs = time_r_on_fits(rundir, here / "r", args.r_budget, args.r_genes or None)
-    fit_jobs = jobs[jobs["rule"] == "de_fit"].set_index("job")
+        designs = time_r_on_fits(rundir, cfg, here / "r", args.r_budget, args.r_genes or None)
+    fit_jobs = jobs[jobs["rule"] == "de_fit"].set_index("job")  # fit and contrasts of a design
     for row in designs:
         job = f"de/fit_{row['design']}"
         if job in fit_jobs.index:

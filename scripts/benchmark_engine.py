@@ -49,12 +49,7 @@ from myoclamp_tools.bench.engine import (  # noqa: E402
     run_plan,
     run_r,
 )
-from myoclamp_tools.bench.engine_report import (  # noqa: E402
-    agreement_rows,
-    render,
-    speedups,
-    target_rows,
-)
+from myoclamp_tools.bench.engine_report import agreement_rows, render, speedups, target_rows  # noqa: E402
 from myoclamp_tools.bench.measure import machine  # noqa: E402
 from myoclamp_tools.bench.report import write_section  # noqa: E402
 

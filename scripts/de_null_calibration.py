@@ -24,9 +24,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from myoclamp.de.contrasts import WALD_DISTRIBUTIONS  # noqa: E402
 from myoclamp.de.pipeline import contrast_table, fit_from_adata  # noqa: E402
 from myoclamp.de.settings import de_settings  # noqa: E402
+from myoclamp.de.stats import WALD_DISTRIBUTIONS  # noqa: E402
 from myoclamp_tools.nulls import null_rates, permute_arms  # noqa: E402
 from myoclamp_tools.rcompare import GSE202295_CONFIG, gse202295_adata  # noqa: E402
 

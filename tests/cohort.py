@@ -33,14 +33,28 @@ NAMED = [
     "RPS27A",
     "FOS",
     "EGR1",
+    "JUN",  # negative-control genes of de.unwanted (biopsy stress)
+    "DUSP1",
+    "ZFP36",
+    "IER2",
 ]
+
+#: the real Ensembl ids of the control genes (so that featureCounts' bare ids find them too)
+CONTROL_IDS = {
+    "JUN": "ENSG00000177606",
+    "DUSP1": "ENSG00000120129",
+    "ZFP36": "ENSG00000128016",
+    "IER2": "ENSG00000160888",
+}
 
 
 def cohort_tables(n_participants: int = 8, n_genes: int = 200, seed: int = 1) -> dict:
     """Counts (genes x samples), sample sheet and clinical table of a small two-arm clamp trial."""
     rng = np.random.default_rng(seed)
     genes = MITO + NAMED + [f"GENE{i:04d}" for i in range(n_genes - len(MITO) - len(NAMED))]
-    ensembl = [f"ENSG{900000 + i:011d}.{1 + i % 3}" for i in range(len(genes))]
+    ensembl = [
+        f"{CONTROL_IDS.get(g, f'ENSG{900000 + i:011d}')}.{1 + i % 3}" for i, g in enumerate(genes)
+    ]
     rows, clin = [], []
     for p in range(n_participants):
         pid = f"P{p + 1:02d}"

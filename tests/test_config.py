@@ -2,9 +2,9 @@
 
 import pytest
 from conftest import ROOT
-from snakemake.exceptions import WorkflowError
 
-from myoclamp.config import load_config, validated
+from myoclamp.config import SECTIONS_KEY, load_config, section, settings, validated
+from myoclamp.errors import InputError
 
 
 def test_bundled_config_is_valid_and_gets_defaults():
@@ -48,15 +48,26 @@ def test_schema_refuses_bad_configs(change):
         },
     }
     cfg.update(change)
-    with pytest.raises(WorkflowError):
+    with pytest.raises(InputError, match="config.schema.yaml"):
         validated(cfg)
 
 
-def test_stage_settings_hold_the_sections_each_stage_reads():
-    from myoclamp.config import STAGE_SECTIONS, stage_settings
+def test_a_rules_settings_hold_its_sections_and_refuse_others():
+    cfg = load_config(ROOT / "config.yaml")
+    given = settings(cfg, ("de", "levels"))
+    assert set(given) == {"de", "levels", SECTIONS_KEY}
+    assert section(given, "de") == cfg["de"]
+    with pytest.raises(KeyError, match="not among this rule's settings"):
+        section(given, "seed")
+    # key order does not change the params (reruns depend on their text)
+    reordered = dict(reversed(list(cfg.items())))
+    assert repr(settings(reordered, ("levels", "de"))) == repr(given)
+    assert SECTIONS_KEY not in settings(cfg)
 
-    base = {"de": {"alpha": 0.05}, "qc": {"n_pcs": 10}, "seed": 1, "levels": {"arm": {}}}
-    changed = {**base, "de": {"alpha": 0.1}}
-    differs = {s for s in STAGE_SECTIONS if stage_settings(base, s) != stage_settings(changed, s)}
-    assert differs == {"de", "enrichment", "clinical", "report"}
-    assert stage_settings(base, "qc") == stage_settings(dict(reversed(base.items())), "qc")
+
+def test_partial_configs_get_the_schemas_defaults():
+    assert section({}, "seed") == load_config(ROOT / "config.yaml")["seed"]
+    de = section({"de": {"alpha": 0.1}}, "de")
+    assert de["alpha"] == 0.1 and de["min_count"] == 10
+    with pytest.raises(InputError, match="de.alpha"):
+        section({"de": {"alpha": 2}}, "de")

@@ -6,17 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from myoclamp.de.designs import Design, build_design, contrast_specs
-from myoclamp.de.fit import counts_frame, fit_design
+from myoclamp.adata import counts_frame
+from myoclamp.de.design import Design, build_design
+from myoclamp.de.fit import fit_design
 from myoclamp.de.pipeline import contrast_table, fit_from_adata
 from myoclamp.de.settings import de_settings
+from myoclamp.de.specs import contrast_specs
 from myoclamp.de.tables import summary_row
-from myoclamp.de.unwanted import (
-    control_factors,
-    control_gene_keys,
-    normalised_counts,
-    nuisance_fit,
-)
+from myoclamp.de.unwanted import control_factors, control_gene_keys, normalised_counts, nuisance_fit
 from myoclamp.errors import InputError
 from myoclamp_tools.simulate import simulate_trial, simulation_config
 
@@ -194,11 +191,14 @@ def test_control_genes_absent_from_the_counts_are_a_config_error(stressed):
     de = de_settings({"de": {"unwanted": {"factors": 1}}})
     assert "FOSB" in de["unwanted"]["genes"]  # the default list is kept when only factors is set
     with pytest.raises(InputError, match=r"config\.yaml.*de\.unwanted\.genes.*none of the control"):
-        control_gene_keys(adata, de, "insulin")
-    assert control_gene_keys(adata, {**de, "unwanted": {**de["unwanted"], "factors": 0}}, "x") == []
+        control_gene_keys(adata.var, de, "insulin")
+    assert (
+        control_gene_keys(adata.var, {**de, "unwanted": {**de["unwanted"], "factors": 0}}, "x")
+        == []
+    )
     only = {**de, "unwanted": {"factors": 1, "genes": ["G00003", "G00001"], "designs": ["insulin"]}}
-    assert control_gene_keys(adata, only, "insulin") == ["G00001", "G00003"]
-    assert control_gene_keys(adata, only, "treatment") == []
+    assert control_gene_keys(adata.var, only, "insulin") == ["G00001", "G00003"]
+    assert control_gene_keys(adata.var, only, "treatment") == []
 
 
 def test_a_design_whose_control_genes_fail_the_filter_is_fitted_without_factor(stressed):

@@ -15,7 +15,7 @@ import pytest
 from conftest import GSE, ROOT, run_on_purpose
 
 from myoclamp.config import load_config
-from myoclamp.de.designs import contrast_specs
+from myoclamp.de.specs import contrast_specs
 from myoclamp_tools.rcompare import (
     GSE202295_CONFIG,
     compare_design,

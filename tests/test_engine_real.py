@@ -13,7 +13,7 @@ from pydeseq2.ds import DeseqStats
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 
-from myoclamp.de.designs import full_rank_matrix
+from myoclamp.de.design import full_rank_matrix
 from myoclamp.de.engine import fit_deseq
 from myoclamp_tools.bench.engine_designs import load_real
 

@@ -9,12 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from myoclamp.enrichment.genesets import (
-    collection_paths,
-    load_collections,
-    ranking_table,
-    read_gmt,
-)
+from myoclamp.enrichment.genesets import collection_paths, load_collections, ranking_table, read_gmt
 from myoclamp.enrichment.ora import ora
 from myoclamp.enrichment.pipeline import write_gsea, write_ora, write_plots
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from myoclamp.errors import InputError
-from myoclamp.ingest.build import check_inputs
 from myoclamp.ingest.sheets import load_sheets
+from myoclamp.ingest.validate import validate_inputs
 
 
 def _edit(path, fn, sep="\t"):
@@ -16,7 +16,7 @@ def _edit(path, fn, sep="\t"):
 
 def _fails(cfg, *needles):
     with pytest.raises(InputError) as err:
-        check_inputs(cfg)
+        validate_inputs(cfg, content=False)
     msg = str(err.value)
     for needle in needles:
         assert needle in msg, msg
@@ -30,7 +30,7 @@ def test_good_sheets_load_in_canonical_names(cohort):
     assert {"participant", "arm", "visit", "clamp", "site"} <= set(sheets.samples.columns)
     assert sheets.samples.index[0] == "P01_ba_bas"
     assert sheets.clinical["m_value"].dtype.kind == "f"
-    samples = check_inputs(cfg)
+    samples = validate_inputs(cfg, content=False)
     assert not samples["excluded"].any()
 
 
@@ -42,7 +42,7 @@ def test_other_column_names_work_through_config(cohort):
     )
     _edit(d / "clinical.csv", lambda df: df.rename(columns={"participant": "subject"}), sep=",")
     cfg["columns"].update({"participant": "subject", "arm": "treatment"})
-    assert check_inputs(cfg)["arm"].iloc[0] == "placebo"
+    assert validate_inputs(cfg, content=False)["arm"].iloc[0] == "placebo"
 
 
 def test_empty_sample_sheet(cohort):
@@ -91,7 +91,7 @@ def test_counted_sample_not_in_sheet_may_be_excluded(cohort):
     cfg, d = cohort()
     _edit(d / "samples.tsv", lambda df: df.iloc[1:])
     cfg["exclude"] = [{"sample": "P01_ba_bas", "reason": "failed library"}]
-    assert len(check_inputs(cfg)) == 31
+    assert len(validate_inputs(cfg, content=False)) == 31
 
 
 def test_sheet_sample_without_counts(cohort):

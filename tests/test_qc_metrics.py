@@ -124,7 +124,7 @@ def test_fibre_and_ieg_scores():
 
 
 def test_missing_gene_list_gives_na():
-    s = QCSettings(ieg_genes=("NOT_A_GENE",))
+    s = QCSettings.from_config(ieg_genes=("NOT_A_GENE",))
     m = sample_metrics(make([FEMALE]), s)
     assert m["ieg_score"].isna().all()
     assert m["fibre_type_score"].notna().all()
@@ -138,7 +138,7 @@ def test_missing_mito_flag_is_a_clear_error():
 
 
 def test_settings_reject_unknown_keys():
-    with pytest.raises(ValueError, match="unknown key.*n_top"):
+    with pytest.raises(ValueError, match="config: key qc.*n_top"):
         QCSettings.from_config({"qc": {"n_top": 3}})
     s = QCSettings.from_config({"qc": {"slow_genes": ["MYH7"]}, "seed": 3})
     assert s.slow_genes == ("MYH7",) and s.seed == 3

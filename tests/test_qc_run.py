@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import anndata as ad
 import numpy as np
@@ -13,7 +12,7 @@ from conftest import ROOT
 
 from myoclamp.config import load_config
 from myoclamp.ingest.build import build_anndata
-from myoclamp.qc import steps
+from myoclamp.qc import pipeline
 from myoclamp.qc.run import run_qc, samples_table
 from myoclamp.qc.settings import QCSettings
 from myoclamp_tools.demo.generate import generate
@@ -40,7 +39,7 @@ def small_demo(tmp_path_factory):
     generate(directory, seed=1, n_participants=20, n_genes=3000)
     adata = contract_adata(directory)
     adata.obs.loc[adata.obs_names[0], ["excluded", "exclusion_reason"]] = [True, "haemolysed"]
-    qc = run_qc(adata, QCSettings(vst_nsub=300))
+    qc = run_qc(adata, QCSettings.from_config(vst_nsub=300))
     return directory, adata, qc
 
 
@@ -83,31 +82,23 @@ def test_samples_table_keeps_every_sample_and_exclusions(small_demo):
         assert col in table
 
 
-def test_steps_write_tables_and_figures(small_demo, tmp_path):
+def test_stage_functions_write_tables_and_figures(small_demo, tmp_path):
     _, adata, _ = small_demo
     counts = tmp_path / "counts.h5ad"
     adata.write_h5ad(counts)
     out = tmp_path / "results"
-    smk = SimpleNamespace(
-        input=SimpleNamespace(adata=str(counts)),
-        output=SimpleNamespace(adata=str(out / "qc.h5ad")),
-        config={"qc": {"vst_nsub": 300}, "seed": 1},
-        threads=1,
-    )
-    steps.qc_adata(smk)
-    smk.input.adata = smk.output.adata
-    smk.output = SimpleNamespace(
-        samples=str(out / "samples.tsv"),
-        variance=str(out / "variance_explained.tsv"),
-        variance_by_pc=str(out / "variance_by_pc.tsv"),
-    )
-    steps.qc_tables(smk)
+    outputs = {
+        "adata": str(out / "qc.h5ad"),
+        "samples": str(out / "samples.tsv"),
+        "variance": str(out / "variance_explained.tsv"),
+        "variance_by_pc": str(out / "variance_by_pc.tsv"),
+    }
+    pipeline.write_qc(str(counts), {"qc": {"vst_nsub": 300}, "seed": 1}, outputs, n_cpus=1)
     table = pd.read_csv(out / "samples.tsv", sep="\t")
     assert len(table) == adata.n_obs
     plots = {f"pca_{f}": out / f"pca_{f}.png" for f in ("arm", "visit", "clamp", "site", "sex")}
     plots |= {n: out / f"{n}.png" for n in ("variance", "distances", "metrics")}
-    smk.output = SimpleNamespace(**{k: str(v) for k, v in plots.items()})
-    steps.qc_plots(smk)
+    pipeline.write_plots(outputs["adata"], {k: str(v) for k, v in plots.items()})
     for png in plots.values():
         assert png.stat().st_size > 1000
         assert png.with_suffix(".svg").read_text().startswith("<?xml")

@@ -16,7 +16,9 @@ import pytest
 from cli import snakemake_command
 from cohort import bundled_config, demo_config
 from conftest import ROOT
-from test_workflow_determinism import compare_runs, run
+from test_workflow_determinism import run
+
+from myoclamp_tools.compare_runs import compare_runs
 
 pytestmark = pytest.mark.slurm
 

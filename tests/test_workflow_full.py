@@ -16,9 +16,9 @@ from conftest import ROOT
 from scipy import sparse
 from test_workflow_ingest import run_workflow
 
-SECTIONS = ["Cohort and design", "Quality control", "The insulin response", "The treatment effect",
-            "Pathway enrichment", "Clinical endpoints", "Expression vs insulin sensitivity",
-            "Methods"]  # fmt: skip
+SECTIONS = ["At a glance", "Gene explorer", "Cohort and design", "Quality control",
+            "The insulin response", "The treatment effect", "Pathway enrichment",
+            "Clinical endpoints", "Expression vs insulin sensitivity", "Methods"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,20 @@ def test_myoclamp_h5ad_holds_every_part(run):
     full = ad.read_h5ad(root / "results/myoclamp.h5ad")
     counts = ad.read_h5ad(root / "results/adata/counts.h5ad")
     assert np.array_equal(_dense(full.X), _dense(counts.X))
-    assert {"vst", "logcpm", "normalized"} <= set(full.layers)
+    assert set(full.layers) == {"vst", "normalized"}  # logcpm is log2(CPM + 1) of X
+    # normalised values of the genes some analysis used; NaN (not stored) for the others
+    stored = full.var["layers_stored"].to_numpy()
+    fitted = np.zeros(full.n_vars, bool)
+    for name in [k for k in full.varm if k.startswith("de_")]:
+        fitted |= full.varm[name]["baseMean"].notna().to_numpy()
+    assert np.array_equal(stored, fitted) and 0 < stored.sum() < full.n_vars
+    qc = ad.read_h5ad(root / "results/adata/qc.h5ad")
+    assert np.array_equal(full.layers["vst"][:, stored], qc.layers["vst"][:, stored])
+    assert np.isnan(full.layers["vst"][:, ~stored]).all()
+    genes = pd.read_csv(root / "results/clinical/genes.tsv", sep="\t", dtype={"gene_id": str})
+    for method, rows in genes.groupby("method"):
+        got = full.varm[f"clinical_m_value_{method}"].loc[rows["gene_id"], "estimate"]
+        assert np.allclose(got.to_numpy(), rows["estimate"].to_numpy(), rtol=1e-6, equal_nan=True)
     assert {"library_size", "sex_agrees", "outlier", "arm", "m_value"} <= set(full.obs.columns)
     summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
     for contrast in summary["contrast"]:
@@ -56,8 +69,9 @@ def test_myoclamp_h5ad_holds_every_part(run):
     assert prov["command"] == "snakemake --cores N --configfile config.yaml"
     assert '"seed"' in full.uns["config_json"]
     # scanpy reads and works on it
-    sc.pp.pca(full, layer="vst", n_comps=5)
-    assert full.obsm["X_pca"].shape == (full.n_obs, 5)
+    analysed = full[:, stored].copy()
+    sc.pp.pca(analysed, layer="vst", n_comps=5)
+    assert analysed.obsm["X_pca"].shape == (full.n_obs, 5)
 
 
 def test_report_html_is_self_contained_and_filled_from_the_run(run):
@@ -70,6 +84,17 @@ def test_report_html_is_self_contained_and_filled_from_the_run(run):
     summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
     row = summary.set_index("contrast").loc["treatment"]
     assert f"of {int(row['genes_tested']):,} genes tested, {int(row['sig_fdr05']):,} had" in page
+
+
+def test_report_first_screen_equals_the_tables(run):
+    """Every number of the first screen, read back from the HTML, equals the value recomputed
+    from the run's TSVs by code independent of the report's (myoclamp_tools.report_check)."""
+    from myoclamp_tools.report_check import check
+
+    root, _ = run
+    n, bad = check(root)
+    assert bad == []
+    assert n >= 40
 
 
 def test_snakemake_report_zip(run):

@@ -13,8 +13,13 @@ import numpy as np
 import pandas as pd
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "workflow" / "rules"
-RULE_RE = re.compile(r"^rule\s+(\w+)\s*:", re.MULTILINE)
-BENCH_RE = re.compile(r"^\s+benchmark:\s*\n\s+[\"']([^\"']+)[\"']", re.MULTILINE)
+#: ``rule name:``, or a rule made in a loop (``rule:`` then ``name: f"de_fit_{_design}"``,
+#: named after its fixed part: ``de_fit``)
+RULE_RE = re.compile(
+    r"^\s*rule\s+(\w+)\s*:|^\s*rule:\s*\n\s*name:\s*\n\s*f[\"'](\w+?)_\{\w+\}[\"']",
+    re.MULTILINE,
+)
+BENCH_RE = re.compile(r"^\s+benchmark:\s*\n\s+f?[\"']([^\"']+)[\"']", re.MULTILINE)
 #: Snakemake's columns -> ours (memory in MB as Snakemake reports it, i.e. MiB)
 COLUMNS = {
     "s": "seconds",
@@ -29,12 +34,12 @@ def benchmark_patterns(rules_dir: str | Path = RULES_DIR) -> dict[str, str]:
     out: dict[str, str] = {}
     for path in sorted(Path(rules_dir).glob("*.smk")):
         text = path.read_text()
-        starts = [(m.start(), m.group(1)) for m in RULE_RE.finditer(text)]
+        starts = [(m.start(), m.group(1) or m.group(2)) for m in RULE_RE.finditer(text)]
         for i, (start, rule) in enumerate(starts):
             end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
             found = BENCH_RE.search(text, start, end)
-            if found:
-                out[rule] = found.group(1)
+            if found:  # a loop variable such as {_design} is the wildcard {design}
+                out[rule] = re.sub(r"\{_(\w+)\}", r"{\1}", found.group(1))
     return out
 
 

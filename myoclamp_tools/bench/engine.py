@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from pydeseq2.default_inference import DefaultInference
 
-from myoclamp.de.contrasts import contrast_results
 from myoclamp.de.engine import BlockInference
 from myoclamp.de.fit import Fit, fit_design
+from myoclamp.de.stats import contrast_results
 from myoclamp.io import atomic_path
 from myoclamp_tools.bench.engine_designs import BenchDesign, gene_sample, load_design
 from myoclamp_tools.bench.measure import run_measured

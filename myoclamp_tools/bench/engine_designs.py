@@ -24,9 +24,11 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.designs import Design, build_design, contrast_designs, full_rank_matrix
-from myoclamp.de.fit import add_unwanted_factors, counts_frame, expression_filter
+from myoclamp.adata import counts_frame
+from myoclamp.de.design import Design, build_design, full_rank_matrix
+from myoclamp.de.fit import add_unwanted_factors, expression_filter
 from myoclamp.de.settings import de_settings
+from myoclamp.de.specs import contrast_designs
 from myoclamp.de.unwanted import control_gene_keys
 from myoclamp.errors import InputError
 from myoclamp.io import atomic_path
@@ -157,7 +159,7 @@ def workflow_designs(adata: ad.AnnData, config: dict, cohort: str) -> list[Bench
         design = build_design(adata.obs, name, config)
         samples = design.matrix.index if design.matrix is not None else adata.obs_names[:0]
         counts = counts_frame(adata, samples)
-        control = control_gene_keys(adata, settings, name)
+        control = control_gene_keys(adata.var, settings, name)
         out.append(bench_design(f"{cohort}_{name}", cohort, design, counts, settings, control))
     return out
 

@@ -1,5 +1,7 @@
-"""R DESeq2 on the designs a workflow run fitted: the same filtered counts, design matrix and
-contrast as each ``results/de/fits/{design}.pkl`` (inputs written by ``rcompare.write_r_inputs``),
+"""R DESeq2 on the designs a workflow run fitted: each design is fitted again from the run's
+``results/adata/counts.h5ad`` and config (the workflow keeps no fit objects; the same code gives the
+same fit), and R gets the same filtered counts, design matrix and first contrast (inputs written
+by ``rcompare.write_r_inputs``),
 timed under ``/usr/bin/time -v`` within a budget; optionally on a seeded sample of the genes, its
 time then scaled linearly to all genes (R's per-gene fits dominate and do not depend on the other
 genes; the scaled figure is marked as such)."""
@@ -10,9 +12,12 @@ import gc
 import json
 from pathlib import Path
 
+import anndata as ad
 import pandas as pd
 
-from myoclamp.de.fit import load_fit
+from myoclamp.config import load_config
+from myoclamp.de.pipeline import fit_from_adata
+from myoclamp.de.specs import contrast_designs
 from myoclamp_tools.bench.engine_designs import gene_sample
 from myoclamp_tools.bench.measure import run_measured
 from myoclamp_tools.rcompare import compare_results, r_command, write_r_inputs
@@ -47,9 +52,14 @@ def parse_r_timing(stdout: str) -> dict[str, float]:
 
 
 def time_r_on_fits(
-    rundir: str | Path, workdir: str | Path, budget: float | None, genes: int | None = None
+    rundir: str | Path,
+    config: str | Path,
+    workdir: str | Path,
+    budget: float | None,
+    genes: int | None = None,
 ) -> list[dict]:
-    """For every fit of the run in ``rundir``: its facts and R DESeq2's cost on the same input.
+    """For every design of the run in ``rundir`` (made with ``config``): its facts (the fit made
+    again here, ``fit_seconds`` its time) and R DESeq2's cost on the same input.
 
     R's status is ``ok``, ``failed``, ``timeout`` (over ``budget`` seconds) or ``not estimable``.
     R refers the Wald statistic to the distribution the run used (``de.wald_distribution``).
@@ -57,8 +67,10 @@ def time_r_on_fits(
     ``r_seconds_all_genes`` is its ``DESeq()`` time scaled to all of them.
     """
     rows = []
-    for pkl in sorted((Path(rundir) / "results" / "de" / "fits").glob("*.pkl")):
-        fit = load_fit(pkl)
+    cfg = load_config(config)
+    counts = ad.read_h5ad(Path(rundir) / "results" / "adata" / "counts.h5ad")
+    for design in sorted(set(contrast_designs(cfg, counts.obs).values())):
+        fit = fit_from_adata(counts, design, cfg, n_cpus=1)
         facts = fit_facts(fit)
         if not facts["estimable"]:
             rows.append({**facts, "r_status": "not estimable"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,7 +42,13 @@ def write_tsv(df: pd.DataFrame, path: str | Path, index: bool = False) -> None:
         df.to_csv(tmp, sep="\t", index=index, float_format="%.6g", na_rep="NA")
 
 
-def write_h5ad(adata, path: str | Path) -> None:
-    """Write an AnnData object atomically."""
+def write_h5ad(adata, path: str | Path, compression: str | None = None) -> None:
+    """Write an AnnData object atomically (``compression``: h5py's, e.g. ``gzip``)."""
     with atomic_path(path) as tmp:
-        adata.write_h5ad(tmp)
+        adata.write_h5ad(tmp, compression=compression)
+
+
+def write_json(data: dict, path: str | Path) -> None:
+    """Write JSON atomically (sorted keys, so reruns are identical)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -1,16 +1,3 @@
-from myoclamp.enrichment.genesets import collection_paths as _clinical_collection_paths
-
-# GMT file per collection (the enrichment stage's collections) for set scores and GSEA
-CLINICAL_GMT = _clinical_collection_paths(
-    config.get("enrichment", {}).get("collections", ["muscle", "go_bp"]),
-    config.get("enrichment", {}).get("gmt", []),
-    Path(workflow.basedir) / "resources",
-)
-# endpoints read the sheets themselves: every participant's clinical values, biopsy or not
-CLINICAL_SHEETS = [
-    p for p in (config["inputs"]["samples"], config["inputs"].get("clinical")) if p
-]
-
 CLINICAL_TARGETS = [
     "results/clinical/endpoints.tsv",
     "results/clinical/genes.tsv",
@@ -21,11 +8,13 @@ CLINICAL_TARGETS = [
     "results/clinical/plots/top_genes.png",
     "results/clinical/plots/set_scores.png",
 ]
+CLINICAL_SETTINGS = settings("clinical", "de", "enrichment", "inputs", "levels", "seed")
 
 
 rule clinical_endpoints:
     input:
-        sheets=CLINICAL_SHEETS,
+        samples=config["inputs"]["samples"],
+        clinical=config["inputs"]["clinical"] or [],
     output:
         tsv=report(
             "results/clinical/endpoints.tsv",
@@ -43,44 +32,23 @@ rule clinical_endpoints:
         mem_mb=RESOURCES.mem_mb("clinical_endpoints"),
         runtime=RESOURCES.runtime("clinical_endpoints"),
     params:
-        settings=SETTINGS["clinical"],
+        settings=settings("inputs", "columns", "levels", "exclude", "clinical"),
     script:
-        "../scripts/step.py"
+        "../scripts/clinical_endpoints.py"
 
 
-rule clinical_genes:
+rule clinical_association:
     input:
         adata="results/adata/qc.h5ad",
+        gmt=list(ENRICHMENT_GMT.values()),
     output:
-        tsv=report(
+        genes=report(
             "results/clinical/genes.tsv",
             caption="../report/clinical_genes.rst",
             category="Clinical",
         ),
-        meta="results/clinical/meta/genes.json",
-    log:
-        "logs/clinical/genes.log",
-    benchmark:
-        "benchmarks/clinical/genes.tsv"
-    conda:
-        "../../envs/myoclamp.yaml"
-    threads: 2
-    resources:
-        mem_mb=RESOURCES.mem_mb("clinical_genes"),
-        runtime=RESOURCES.runtime("clinical_genes"),
-    params:
-        settings=SETTINGS["clinical"],
-    script:
-        "../scripts/step.py"
-
-
-rule clinical_sets:
-    input:
-        adata="results/adata/qc.h5ad",
-        genes="results/clinical/genes.tsv",
-        gmt=list(CLINICAL_GMT.values()),
-    output:
-        tsv=report(
+        genes_meta="results/clinical/meta/genes.json",
+        sets=report(
             "results/clinical/sets.tsv",
             caption="../report/clinical_sets.rst",
             category="Clinical",
@@ -90,28 +58,38 @@ rule clinical_sets:
             caption="../report/clinical_sets_gsea.rst",
             category="Clinical",
         ),
-        meta="results/clinical/meta/sets.json",
+        sets_meta="results/clinical/meta/sets.json",
+        top_genes=report(
+            "results/clinical/plots/top_genes.png",
+            caption="../report/clinical_top_genes.rst",
+            category="Clinical",
+        ),
+        set_scores=report(
+            "results/clinical/plots/set_scores.png",
+            caption="../report/clinical_set_scores.rst",
+            category="Clinical",
+        ),
     log:
-        "logs/clinical/sets.log",
+        "logs/clinical/association.log",
     benchmark:
-        "benchmarks/clinical/sets.tsv"
+        "benchmarks/clinical/association.tsv"
     conda:
         "../../envs/myoclamp.yaml"
     threads: 2
     resources:
-        mem_mb=RESOURCES.mem_mb("clinical_sets"),
-        runtime=RESOURCES.runtime("clinical_sets"),
+        mem_mb=RESOURCES.mem_mb("clinical_association"),
+        runtime=RESOURCES.runtime("clinical_association"),
     params:
-        settings=SETTINGS["clinical"],
-        gmt=CLINICAL_GMT,
+        settings=CLINICAL_SETTINGS,
+        gmt=ENRICHMENT_GMT,
     script:
-        "../scripts/step.py"
+        "../scripts/clinical_association.py"
 
 
 rule clinical_change:
     input:
         adata="results/adata/qc.h5ad",
-        gmt=list(CLINICAL_GMT.values()),
+        gmt=list(ENRICHMENT_GMT.values()),
     output:
         genes=report(
             "results/clinical/change_genes.tsv",
@@ -135,41 +113,7 @@ rule clinical_change:
         mem_mb=RESOURCES.mem_mb("clinical_change"),
         runtime=RESOURCES.runtime("clinical_change"),
     params:
-        settings=SETTINGS["clinical"],
-        gmt=CLINICAL_GMT,
+        settings=CLINICAL_SETTINGS,
+        gmt=ENRICHMENT_GMT,
     script:
-        "../scripts/step.py"
-
-
-rule clinical_plots:
-    input:
-        adata="results/adata/qc.h5ad",
-        genes="results/clinical/genes.tsv",
-        sets="results/clinical/sets.tsv",
-        gmt=list(CLINICAL_GMT.values()),
-    output:
-        genes=report(
-            "results/clinical/plots/top_genes.png",
-            caption="../report/clinical_top_genes.rst",
-            category="Clinical",
-        ),
-        sets=report(
-            "results/clinical/plots/set_scores.png",
-            caption="../report/clinical_set_scores.rst",
-            category="Clinical",
-        ),
-    log:
-        "logs/clinical/plots.log",
-    benchmark:
-        "benchmarks/clinical/plots.tsv"
-    conda:
-        "../../envs/myoclamp.yaml"
-    threads: 1
-    resources:
-        mem_mb=RESOURCES.mem_mb("clinical_plots"),
-        runtime=RESOURCES.runtime("clinical_plots"),
-    params:
-        settings=SETTINGS["clinical"],
-        gmt=CLINICAL_GMT,
-    script:
-        "../scripts/step.py"
+        "../scripts/clinical_change.py"

@@ -2,8 +2,8 @@ from myoclamp.enrichment.genesets import collection_paths
 
 # GMT file per collection: bundled ones (resources/genesets/) by name, user files by stem
 ENRICHMENT_GMT = collection_paths(
-    config.get("enrichment", {}).get("collections", ["muscle", "go_bp"]),
-    config.get("enrichment", {}).get("gmt", []),
+    config["enrichment"]["collections"],
+    config["enrichment"]["gmt"],
     Path(workflow.basedir) / "resources",
 )
 ENRICHMENT_PLOTS = ["dot", "running_top", "running_curated"]
@@ -19,104 +19,55 @@ ENRICHMENT_TARGETS = [
 ]
 
 
-rule enrichment_gsea:
+rule enrichment_contrast:
     input:
         de="results/de/{contrast}.tsv",
         gmt=list(ENRICHMENT_GMT.values()),
     output:
-        tsv=report(
+        gsea=report(
             "results/enrichment/{contrast}.tsv",
             caption="../report/enrichment_gsea_table.rst",
             category="Pathway enrichment",
             subcategory="{contrast}",
         ),
-    log:
-        "logs/enrichment/gsea_{contrast}.log",
-    benchmark:
-        "benchmarks/enrichment/gsea_{contrast}.tsv"
-    wildcard_constraints:
-        contrast=DE_CONTRAST_RE,
-    conda:
-        "../../envs/myoclamp.yaml"
-    threads: 1
-    resources:
-        mem_mb=RESOURCES.mem_mb("enrichment_gsea"),
-        runtime=RESOURCES.runtime("enrichment_gsea"),
-    params:
-        settings=SETTINGS["enrichment"],
-        gmt=ENRICHMENT_GMT,
-    script:
-        "../scripts/step.py"
-
-
-rule enrichment_ora:
-    input:
-        de="results/de/{contrast}.tsv",
-        gmt=list(ENRICHMENT_GMT.values()),
-    output:
-        tsv=report(
+        ora=report(
             "results/enrichment/{contrast}.ora.tsv",
             caption="../report/enrichment_ora_table.rst",
             category="Pathway enrichment",
             subcategory="{contrast}",
         ),
-    log:
-        "logs/enrichment/ora_{contrast}.log",
-    benchmark:
-        "benchmarks/enrichment/ora_{contrast}.tsv"
-    wildcard_constraints:
-        contrast=DE_CONTRAST_RE,
-    conda:
-        "../../envs/myoclamp.yaml"
-    threads: 1
-    resources:
-        mem_mb=RESOURCES.mem_mb("enrichment_ora"),
-        runtime=RESOURCES.runtime("enrichment_ora"),
-    params:
-        settings=SETTINGS["enrichment"],
-        gmt=ENRICHMENT_GMT,
-    script:
-        "../scripts/step.py"
-
-
-rule enrichment_plots:
-    input:
-        de="results/de/{contrast}.tsv",
-        gsea="results/enrichment/{contrast}.tsv",
-        gmt=list(ENRICHMENT_GMT.values()),
-    output:
         dot=report(
             "results/enrichment/plots/{contrast}/dot.png",
             caption="../report/enrichment_dot.rst",
-            category="Enrichment",
+            category="Pathway enrichment",
             subcategory="{contrast}",
         ),
         running_top=report(
             "results/enrichment/plots/{contrast}/running_top.png",
             caption="../report/enrichment_running_top.rst",
-            category="Enrichment",
+            category="Pathway enrichment",
             subcategory="{contrast}",
         ),
         running_curated=report(
             "results/enrichment/plots/{contrast}/running_curated.png",
             caption="../report/enrichment_running_curated.rst",
-            category="Enrichment",
+            category="Pathway enrichment",
             subcategory="{contrast}",
         ),
     log:
-        "logs/enrichment/plots_{contrast}.log",
+        "logs/enrichment/{contrast}.log",
     benchmark:
-        "benchmarks/enrichment/plots_{contrast}.tsv"
+        "benchmarks/enrichment/{contrast}.tsv"
     wildcard_constraints:
         contrast=DE_CONTRAST_RE,
     conda:
         "../../envs/myoclamp.yaml"
     threads: 1
     resources:
-        mem_mb=RESOURCES.mem_mb("enrichment_plots"),
-        runtime=RESOURCES.runtime("enrichment_plots"),
+        mem_mb=RESOURCES.mem_mb("enrichment_contrast"),
+        runtime=RESOURCES.runtime("enrichment_contrast"),
     params:
-        settings=SETTINGS["enrichment"],
+        settings=settings("enrichment", "seed"),
         gmt=ENRICHMENT_GMT,
     script:
-        "../scripts/step.py"
+        "../scripts/enrichment_contrast.py"

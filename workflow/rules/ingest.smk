@@ -19,6 +19,6 @@ rule ingest_counts:
         mem_mb=RESOURCES.mem_mb("ingest_counts"),
         runtime=RESOURCES.runtime("ingest_counts"),
     params:
-        settings=SETTINGS["ingest"],
+        settings=settings("inputs", "columns", "levels", "exclude", "clinical"),
     script:
-        "../scripts/step.py"
+        "../scripts/ingest_counts.py"

@@ -8,6 +8,7 @@ QC_TARGETS = [
     "results/qc/samples.tsv",
     "results/qc/variance_explained.tsv",
 ] + [f"results/qc/plots/{p}.png" for p in QC_PLOTS]
+QC_SETTINGS = settings("qc", "seed")
 
 
 rule qc_adata:
@@ -15,6 +16,13 @@ rule qc_adata:
         adata="results/adata/counts.h5ad",
     output:
         adata="results/adata/qc.h5ad",
+        samples=report(
+            "results/qc/samples.tsv",
+            caption="../report/qc_samples_table.rst",
+            category="QC",
+        ),
+        variance="results/qc/variance_explained.tsv",
+        variance_by_pc="results/qc/variance_by_pc.tsv",
     log:
         "logs/qc/adata.log",
     benchmark:
@@ -26,36 +34,9 @@ rule qc_adata:
         mem_mb=RESOURCES.mem_mb("qc_adata"),
         runtime=RESOURCES.runtime("qc_adata"),
     params:
-        settings=SETTINGS["qc"],
+        settings=QC_SETTINGS,
     script:
-        "../scripts/step.py"
-
-
-rule qc_tables:
-    input:
-        adata="results/adata/qc.h5ad",
-    output:
-        samples=report(
-            "results/qc/samples.tsv",
-            caption="../report/qc_samples_table.rst",
-            category="QC",
-        ),
-        variance="results/qc/variance_explained.tsv",
-        variance_by_pc="results/qc/variance_by_pc.tsv",
-    log:
-        "logs/qc/tables.log",
-    benchmark:
-        "benchmarks/qc/tables.tsv"
-    conda:
-        "../../envs/myoclamp.yaml"
-    threads: 1
-    resources:
-        mem_mb=RESOURCES.mem_mb("qc_tables"),
-        runtime=RESOURCES.runtime("qc_tables"),
-    params:
-        settings=SETTINGS["qc"],
-    script:
-        "../scripts/step.py"
+        "../scripts/qc_adata.py"
 
 
 rule qc_plots:
@@ -113,7 +94,5 @@ rule qc_plots:
     resources:
         mem_mb=RESOURCES.mem_mb("qc_plots"),
         runtime=RESOURCES.runtime("qc_plots"),
-    params:
-        settings=SETTINGS["qc"],
     script:
-        "../scripts/step.py"
+        "../scripts/qc_plots.py"

@@ -1,6 +1,6 @@
-from myoclamp.targets import pngs, tables
-
 REPORT_TARGETS = ["results/myoclamp.h5ad", "results/report.html"]
+# the report shows the resolved config and records it in the h5ad: every section is its setting
+REPORT_SETTINGS = settings()
 
 
 rule report_h5ad:
@@ -23,10 +23,10 @@ rule report_h5ad:
         mem_mb=RESOURCES.mem_mb("report_h5ad"),
         runtime=RESOURCES.runtime("report_h5ad"),
     params:
-        settings=SETTINGS["report"],
+        settings=REPORT_SETTINGS,
         command=RUN_COMMAND,
     script:
-        "../scripts/step.py"
+        "../scripts/report_h5ad.py"
 
 
 rule report_html:
@@ -59,6 +59,6 @@ rule report_html:
         mem_mb=RESOURCES.mem_mb("report_html"),
         runtime=RESOURCES.runtime("report_html"),
     params:
-        settings=SETTINGS["report"],
+        settings=REPORT_SETTINGS,
     script:
-        "../scripts/step.py"
+        "../scripts/report_html.py"

@@ -20,9 +20,9 @@ import pandas as pd
 
 from myoclamp.clinical.samples import Covariates
 from myoclamp.clinical.stats import bh, partial_spearman
-from myoclamp.de.contrasts import contrast_results
-from myoclamp.de.designs import Design
+from myoclamp.de.design import Design
 from myoclamp.de.fit import expression_filter, fit_design
+from myoclamp.de.stats import contrast_results
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def deseq2_association(
         cooks_filter=bool(de_cfg["cooks_filter"]),
         independent_filter=bool(de_cfg["independent_filter"]),
         shrink=False,
-        wald_distribution=str(de_cfg.get("wald_distribution", "normal")),
+        wald_distribution=str(de_cfg["wald_distribution"]),
         n_cpus=n_cpus,
     )
     res = res.reindex(counts.columns)

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from myoclamp.clinical.samples import Covariates, analysed, basal, build_covariates
+from myoclamp.adata import analysed
+from myoclamp.clinical.samples import Covariates, basal, build_covariates
 from myoclamp.clinical.sets import score_association, set_scores
 from myoclamp.clinical.settings import ClinicalSettings
 from myoclamp.clinical.stats import bh, partial_spearman

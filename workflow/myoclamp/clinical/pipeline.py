@@ -9,6 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from myoclamp.adata import counts_frame
 from myoclamp.clinical import plots
 from myoclamp.clinical.association import (
     METHODS,
@@ -35,13 +36,11 @@ from myoclamp.clinical.sets import (
     set_scores,
 )
 from myoclamp.clinical.settings import clinical_settings
-from myoclamp.de.fit import counts_frame
 from myoclamp.de.settings import de_settings
-from myoclamp.de.tables import write_json
 from myoclamp.enrichment.genesets import CURATED, load_collections
 from myoclamp.enrichment.pipeline import settings as enrichment_settings
 from myoclamp.errors import InputError
-from myoclamp.io import write_tsv
+from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +104,31 @@ def baseline_genes(
     return table, meta
 
 
-def write_endpoints(config: dict, out: str) -> None:
-    """``results/clinical/endpoints.tsv`` from the sample sheet and clinical table."""
+def write_endpoints(config: dict, samples: str, clinical: str | None, out: str) -> None:
+    """``results/clinical/endpoints.tsv`` from the sample sheet and clinical table (every
+    participant's clinical values, biopsy or not)."""
     from myoclamp.ingest.sheets import load_sheets
 
     cfg = clinical_settings(config)
-    sheets = load_sheets(config)
+    inputs = {**config["inputs"], "samples": samples, "clinical": clinical}
+    sheets = load_sheets({**config, "inputs": inputs})
     write_tsv(endpoint_table(sheets.samples, sheets.clinical, cfg), out)
+
+
+def write_association(
+    adata_path: str,
+    gmt: Mapping[str, str],
+    config: dict,
+    outputs: Mapping[str, str],
+    n_cpus: int = 1,
+) -> None:
+    """Expression vs M-value at baseline: per gene (``genes``, ``genes_meta``), per set
+    (``sets``, ``gsea``, ``sets_meta``) and the scatter plots (``top_genes``, ``set_scores``)."""
+    write_genes(adata_path, config, outputs["genes"], outputs["genes_meta"], n_cpus)
+    sets = {"sets": outputs["sets"], "gsea": outputs["gsea"], "meta": outputs["sets_meta"]}
+    write_sets(adata_path, outputs["genes"], gmt, config, sets, n_cpus)
+    plots = {"genes": outputs["top_genes"], "sets": outputs["set_scores"]}
+    write_plots(adata_path, outputs["genes"], outputs["sets"], gmt, config, plots)
 
 
 def write_genes(adata_path: str, config: dict, out: str, meta_out: str, n_cpus: int = 1) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from myoclamp.adata import analysed
 from myoclamp.clinical.settings import ClinicalSettings
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,6 @@ class Covariates:
     def columns(self) -> int:
         """Number of design columns (besides the intercept)."""
         return self.numeric.shape[1] + self.dummies.shape[1]
-
-
-def analysed(obs: pd.DataFrame) -> pd.DataFrame:
-    """Samples that enter analyses: ``excluded`` ones dropped."""
-    if "excluded" in obs.columns:
-        return obs[~obs["excluded"].astype(bool)]
-    return obs
 
 
 def basal(obs: pd.DataFrame, cfg: ClinicalSettings) -> pd.DataFrame:

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
-import anndata as ad
-import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
-from myoclamp.de.designs import Design
+from myoclamp.de.design import Design
 from myoclamp.de.settings import unwanted_factors
 from myoclamp.de.unwanted import control_factors
-from myoclamp.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +33,6 @@ class Fit:
     @property
     def reason(self) -> str | None:
         return self.design.reason
-
-
-def counts_frame(adata: ad.AnnData, samples: pd.Index | None = None) -> pd.DataFrame:
-    """Raw counts (samples x genes, int64) of ``samples`` as a dense DataFrame."""
-    sub = adata if samples is None else adata[samples]
-    x = sub.X.toarray() if sp.issparse(sub.X) else np.asarray(sub.X)
-    if not np.allclose(x, np.round(x)):
-        raise ValueError("results/adata/counts.h5ad: X holds non-integer counts; rerun ingest")
-    return pd.DataFrame(x.astype(np.int64), index=sub.obs_names, columns=sub.var_names)
 
 
 def expression_filter(counts: pd.DataFrame, min_count: int, min_samples: int) -> pd.Series:
@@ -104,7 +89,7 @@ def fit_design(
     add_unwanted_factors(design, sub, settings, control)
     meta = design.metadata.loc[sub.index, ["participant"]].astype(str)
     if inference is None:
-        inference = make_inference(settings.get("engine", "pydeseq2"), n_cpus)
+        inference = make_inference(settings["engine"], n_cpus)
     start = time.perf_counter()
     # tiny per-gene solves: multi-threaded BLAS only adds contention (2.5x slower measured)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
@@ -161,18 +146,3 @@ def add_unwanted_factors(
         )
     design.add_columns(unwanted.values)
     design.unwanted = unwanted.meta()
-
-
-def save_fit(fit: Fit, path: str | Path) -> None:
-    """Pickle a fit atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        pickle.dump(fit, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_fit(path: str | Path) -> Fit:
-    """Read a fit written by :func:`save_fit` (a trusted workflow output)."""
-    with open(path, "rb") as fh:
-        fit = pickle.load(fh)
-    if not isinstance(fit, Fit):
-        raise TypeError(f"{path}: not a myoclamp DE fit; delete it and rerun")
-    return fit

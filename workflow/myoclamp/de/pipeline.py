@@ -1,4 +1,4 @@
-"""The DE stage end to end, one function per rule (called from ``steps``)."""
+"""The DE stage end to end, one function per rule."""
 
 from __future__ import annotations
 
@@ -9,21 +9,16 @@ from pathlib import Path
 import anndata as ad
 import pandas as pd
 
+from myoclamp.adata import analysed, counts_frame
 from myoclamp.de import plots
-from myoclamp.de.contrasts import contrast_results, wald_df
-from myoclamp.de.designs import analysed, build_design, contrast_specs
-from myoclamp.de.fit import Fit, counts_frame, fit_design
+from myoclamp.de.design import build_design
+from myoclamp.de.fit import Fit, fit_design
 from myoclamp.de.settings import de_settings, trial_levels
-from myoclamp.de.tables import (
-    contrast_meta,
-    empty_table,
-    result_table,
-    summary_row,
-    summary_table,
-    write_json,
-)
+from myoclamp.de.specs import contrast_specs
+from myoclamp.de.stats import contrast_results, wald_df
+from myoclamp.de.tables import contrast_meta, empty_table, result_table, summary_row, summary_table
 from myoclamp.de.unwanted import control_gene_keys
-from myoclamp.io import write_tsv
+from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +31,7 @@ def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1
     built = build_design(adata.obs, design, config)
     samples = built.matrix.index if built.matrix is not None else adata.obs_names[:0]
     counts = counts_frame(adata, samples)
-    control = control_gene_keys(adata, de, design)
+    control = control_gene_keys(adata.var, de, design)
     fit = fit_design(built, counts, settings=de, n_cpus=n_cpus, control=control)
     if fit.dds is not None:
         fit.dds.var["symbol"] = adata.var["symbol"].reindex(fit.dds.var_names).astype(str)
@@ -100,6 +95,34 @@ def write_contrast(
     plots.ma_plot(table, outputs["ma"], title=title, alpha=de["alpha"], genes=genes)
     plots.pvalue_histogram(table, outputs["pvalues"], title=title)
     plots.forest(table, outputs["forest"], title=title, genes=genes)
+
+
+def write_design(
+    adata_path: str,
+    design: str,
+    config: dict,
+    outputs: dict[str, dict[str, str]],
+    n_cpus: int = 1,
+) -> None:
+    """Fit ``design`` on counts.h5ad and write each of its contrasts: ``outputs[contrast]`` names
+    the contrast's ``tsv``, ``meta`` and the plots of :data:`PLOTS`."""
+    fit = fit_from_adata(ad.read_h5ad(adata_path), design, config, n_cpus=n_cpus)
+    for contrast, paths in outputs.items():
+        write_contrast(fit, contrast, config, paths, n_cpus=n_cpus)
+
+
+def write_overview(
+    metas: list[str],
+    tables: list[str],
+    adata_path: str,
+    config: dict,
+    summary: str,
+    genes_of_interest_png: str,
+) -> None:
+    """The stage's overview: ``results/de/summary.tsv`` (one row per contrast) and the
+    trajectory panel of the genes of interest."""
+    write_summary(metas, tables, summary, config)
+    write_genes_of_interest(ad.read_h5ad(adata_path), config, genes_of_interest_png)
 
 
 def write_summary(metas: list[str], tables: list[str], path: str, config: dict) -> None:

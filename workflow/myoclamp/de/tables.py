@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.contrasts import RESULT_COLUMNS
-from myoclamp.de.designs import ContrastSpec
 from myoclamp.de.fit import Fit
-from myoclamp.io import atomic_path
+from myoclamp.de.specs import ContrastSpec
+from myoclamp.de.stats import RESULT_COLUMNS
 
 #: ``unwanted_control``: a negative-control gene of ``de.unwanted``; its row is adjusted by a
 #: factor it helped define, so its estimate is not a finding (docs/de.md)
@@ -86,12 +82,6 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
         "genes_fitted": 0 if fit.dds is None else int(fit.dds.n_vars),
         "count_filter_min_samples": fit.min_samples,
     }
-
-
-def write_json(data: dict, path: str | Path) -> None:
-    """Write JSON atomically (sorted keys, so reruns are identical)."""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def summary_row(meta: dict, table: pd.DataFrame, alpha: float) -> dict:

@@ -22,16 +22,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from myoclamp.de.settings import unwanted_factors
 from myoclamp.errors import InputError, preview
-
-if TYPE_CHECKING:
-    import anndata as ad
 
 #: column names of the factors in the design matrix
 PREFIX = "unwanted_"
@@ -72,7 +68,7 @@ class UnwantedFactors:
         }
 
 
-def control_gene_keys(adata: ad.AnnData, de: dict, design: str) -> list[str]:
+def control_gene_keys(var: pd.DataFrame, de: dict, design: str) -> list[str]:
     """Gene keys of the control genes (``de.unwanted.genes``: symbols or gene keys) when
     ``design`` gets unwanted factors; ``[]`` when it gets none.
 
@@ -81,8 +77,8 @@ def control_gene_keys(adata: ad.AnnData, de: dict, design: str) -> list[str]:
     if not unwanted_factors(de, design):
         return []
     wanted = {str(g) for g in de["unwanted"]["genes"]}
-    symbols = adata.var["symbol"].astype(str) if "symbol" in adata.var else adata.var_names
-    hit = np.asarray(symbols.isin(wanted)) | np.asarray(adata.var_names.isin(wanted))
+    symbols = var["symbol"].astype(str) if "symbol" in var else var.index
+    hit = np.asarray(symbols.isin(wanted)) | np.asarray(var.index.isin(wanted))
     if not hit.any():
         raise InputError(
             "config.yaml (de section)",
@@ -91,7 +87,7 @@ def control_gene_keys(adata: ad.AnnData, de: dict, design: str) -> list[str]:
             "counts (as symbol or gene id)",
             "list genes the counts have under de.unwanted.genes, or set de.unwanted.factors: 0",
         )
-    return list(adata.var_names[hit])
+    return list(var.index[hit])
 
 
 def normalised_counts(counts: pd.DataFrame) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Enrichment of one contrast's DE table: read, test, write. Called by the rule steps."""
+"""Enrichment of one contrast's DE table: read, test, write."""
 
 from __future__ import annotations
 
@@ -8,33 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from myoclamp.config import section
 from myoclamp.enrichment.genesets import CURATED, GeneSets, load_collections, ranking_table
 from myoclamp.enrichment.prerank import prerank_collections
 from myoclamp.io import write_tsv
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "collections": ["muscle", "go_bp"],
-    "gmt": [],
-    "permutations": 1000,
-    "min_size": 15,
-    "max_size": 500,
-    "curated_min_size": 5,
-    "weight": 1.0,
-    "ora_alpha": 0.05,
-    "top_sets": 20,
-    "running_sum_top": 6,
-}
-
 
 def settings(config: Mapping) -> dict:
-    """The ``enrichment`` config section with defaults, plus the top-level seed."""
-    out = {**DEFAULTS, **(config.get("enrichment") or {})}
-    out["seed"] = int(config.get("seed", 20070510))
-    if int(out["permutations"]) < 1:
-        raise ValueError("config enrichment.permutations must be at least 1 (default 1000)")
-    return out
+    """The ``enrichment`` config section (defaults from the schema), plus the top-level seed."""
+    return {**section(config, "enrichment"), "seed": int(section(config, "seed"))}
 
 
 def read_de(path: str | Path) -> pd.DataFrame:
@@ -126,3 +110,19 @@ def write_plots(
     title = f"{contrast}: curated muscle sets"
     running_sum_plot(ranking, sets.genes, curated, result, outputs["running_curated"],
                      title=title, weight=float(cfg["weight"]))  # fmt: skip
+
+
+def write_enrichment(
+    de_path: str,
+    gmt: Mapping[str, str],
+    config: Mapping,
+    outputs: Mapping[str, str],
+    contrast: str,
+    threads: int = 1,
+) -> None:
+    """GSEA prerank (``gsea``), ORA (``ora``) and the plots (``dot``, ``running_top``,
+    ``running_curated``) of one contrast."""
+    write_gsea(de_path, gmt, outputs["gsea"], config, threads)
+    write_ora(de_path, gmt, outputs["ora"], config)
+    plots = {k: outputs[k] for k in ("dot", "running_top", "running_curated")}
+    write_plots(de_path, outputs["gsea"], gmt, plots, config, contrast)

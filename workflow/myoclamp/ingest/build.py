@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import platform
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -14,9 +15,19 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from myoclamp.errors import InputError
+from myoclamp.config import SECTIONS_KEY
+from myoclamp.errors import Problems
+from myoclamp.ingest import joins
 from myoclamp.ingest.counts import CountTable, header_columns, read_counts, sample_from_bam
-from myoclamp.ingest.genes import annotate, id_type, load_gene_map, merge_duplicate_rows
+from myoclamp.ingest.dates import restore_gene_keys, restore_symbols
+from myoclamp.ingest.genes import (
+    annotate,
+    id_mixture,
+    id_type,
+    load_gene_map,
+    merge_duplicate_rows,
+)
+from myoclamp.ingest.libraries import check_libraries
 from myoclamp.ingest.sheets import Sheets, check_exclusions, load_sheets
 
 log = logging.getLogger(__name__)
@@ -40,9 +51,9 @@ ORDERED_ROLES = {
 }
 
 
-def bam_map(config: dict, samples: pd.DataFrame) -> dict[str, str] | None:
+def bam_map(config: dict, samples: pd.DataFrame | None) -> dict[str, str] | None:
     """BAM path (and its file name) -> sample id, from the sheet's BAM column if configured."""
-    if "bam" not in samples:
+    if samples is None or "bam" not in samples:
         return None
     pairs = samples["bam"].dropna()
     out = {path: sample for sample, path in pairs.items()}
@@ -50,7 +61,7 @@ def bam_map(config: dict, samples: pd.DataFrame) -> dict[str, str] | None:
     return out
 
 
-def counted_samples(config: dict, samples: pd.DataFrame) -> list[str]:
+def counted_samples(config: dict, samples: pd.DataFrame | None) -> list[str]:
     """Sample ids of the count table's columns, from its header only."""
     fmt = config["inputs"]["format"]
     cols = header_columns(config["inputs"]["counts"], fmt)
@@ -60,15 +71,6 @@ def counted_samples(config: dict, samples: pd.DataFrame) -> list[str]:
     if mapping is None:
         return [sample_from_bam(c) for c in cols]
     return [mapping.get(c, mapping.get(Path(c).name, c)) for c in cols]
-
-
-def check_inputs(config: dict) -> pd.DataFrame:
-    """Parse-time checks of sheets, clinical table and count header; the sheet with `excluded`."""
-    sheets = load_sheets(config)
-    excluded = check_exclusions(config, sheets.samples, counted_samples(config, sheets.samples))
-    samples = sheets.samples.copy()
-    samples["excluded"] = samples.index.isin(excluded)
-    return samples
 
 
 def sha256(path: str | Path) -> str:
@@ -102,7 +104,9 @@ def provenance(config: dict, root: Path) -> dict:
     return {
         "inputs": inputs,
         "versions": versions,
-        "config_json": json.dumps(config, sort_keys=True),
+        "config_json": json.dumps(
+            {k: v for k, v in config.items() if k != SECTIONS_KEY}, sort_keys=True
+        ),
     }
 
 
@@ -116,38 +120,13 @@ def build_obs(sheets: Sheets, config: dict, samples: list[str], excluded: set[st
     obs = sheets.samples.loc[samples].drop(columns=["sample"]).copy()
     clin = sheets.clinical
     if clin is not None:
-        clin = clin.copy()
-        if "sex" in clin:
+        # a column in both tables (checked to agree by load_sheets) is used once
+        shared = joins.shared_columns(sheets.samples, clin, sheets.columns)
+        obs, clin = joins.combine_shared(obs, clin, shared)
+        if "sex" in clin:  # sex in the clinical table only: each participant's, at every visit
             per_person = clin.dropna(subset=["sex"]).drop_duplicates("participant")
-            sex = per_person.set_index("participant")["sex"]
-            if "sex" in obs:
-                clash = (
-                    obs["sex"].notna()
-                    & obs["participant"].map(sex).notna()
-                    & (obs["sex"] != obs["participant"].map(sex))
-                )
-                if clash.any():
-                    s = clash.idxmax()
-                    raise InputError(
-                        config["inputs"]["clinical"],
-                        f"participant {obs.at[s, 'participant']!r}",
-                        "sex differs between the sample sheet and the clinical table",
-                        "give the same sex in both, or keep it in one of them",
-                    )
-            obs["sex"] = (
-                obs["participant"].map(sex).combine_first(obs.get("sex", pd.Series(dtype=object)))
-            )
+            obs["sex"] = obs["participant"].map(per_person.set_index("participant")["sex"])
             clin = clin.drop(columns=["sex"])
-        overlap = [
-            c for c in clin.columns if c in obs.columns and c not in ("participant", "visit")
-        ]
-        if overlap:
-            raise InputError(
-                config["inputs"]["clinical"],
-                f"column(s) {overlap}",
-                "also present in the sample sheet",
-                "keep each variable in one table",
-            )
         obs = obs.reset_index(names="_sample").merge(clin, on=["participant", "visit"], how="left")
         obs = obs.set_index("_sample").rename_axis(None)
     for role, (a, b) in ORDERED_ROLES.items():
@@ -164,27 +143,75 @@ def build_obs(sheets: Sheets, config: dict, samples: list[str], excluded: set[st
     return obs
 
 
-def build_anndata(config: dict, root: str | Path = ".") -> ad.AnnData:
-    """Read, validate and assemble the counts AnnData (X = raw integer counts, samples x genes)."""
-    sheets = load_sheets(config)
+@dataclass
+class CheckedCounts:
+    """The count table read and checked: counts (genes x samples) keyed like ``var``."""
+
+    table: CountTable
+    counts: pd.DataFrame
+    var: pd.DataFrame
+    kind: str
+    report: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def read_checked_counts(
+    config: dict, samples: pd.DataFrame | None, excluded: set[str]
+) -> CheckedCounts:
+    """Read the count table and check its content: cells, gene keys (spreadsheet dates, mixed id
+    types, duplicates) and libraries (empty or near zero, unless excluded); every problem found
+    is raised together. ``samples`` (the sheet, or None) maps featureCounts BAM columns."""
     inputs = config["inputs"]
+    problems = Problems()
     table: CountTable = read_counts(
         inputs["counts"],
         inputs["format"],
         round_counts=inputs.get("round_counts", False),
-        bam_to_sample=bam_map(config, sheets.samples),
+        bam_to_sample=bam_map(config, samples) if samples is not None else None,
+        collect=problems,
     )
-    excluded = check_exclusions(config, sheets.samples, list(table.counts.columns))
-    kind = id_type(table.counts.index, inputs.get("gene_ids", "auto"))
+    cells_ok = not problems.found
+    keys, notes = problems.run(restore_gene_keys, table.counts.index, table.path) or (
+        table.counts.index,
+        [],
+    )
+    genes = table.genes
+    if "symbol" in genes:
+        symbols, more = restore_symbols(genes["symbol"], table.path)
+        genes = genes.assign(symbol=symbols.to_numpy())
+        notes = [*notes, *more]
+    configured = inputs.get("gene_ids", "auto")
+    kind = id_type(keys, configured)
+    notes += problems.run(id_mixture, keys, kind, configured, table.path) or []
     duplicates = inputs.get("duplicate_genes", "error")
-    var, report = annotate(
-        table.counts.index, table.genes, kind, load_gene_map(), table.path, duplicates
-    )
+    annotated = problems.run(annotate, keys, genes, kind, load_gene_map(), table.path, duplicates)
+    if cells_ok:
+        problems.run(check_libraries, table.counts.sum(axis=0), excluded, table.path)
+    problems.raise_any()
+    var, report = annotated
     counts = table.counts.set_axis(var.index, axis=0)
     if report["duplicated_keys"]:
         counts = merge_duplicate_rows(counts)
         var = var[~var.index.duplicated()]
         log.info("summed %d duplicated gene rows", len(report["duplicated_keys"]))
+    for note in notes:
+        log.warning(note)
+    return CheckedCounts(table, counts, var, kind, report, notes)
+
+
+def build_anndata(config: dict, root: str | Path = ".") -> ad.AnnData:
+    """Read, validate and assemble the counts AnnData (X = raw integer counts, samples x genes)."""
+    sheets = load_sheets(config)
+    counted = counted_samples(config, sheets.samples)
+    excluded = check_exclusions(config, sheets.samples, counted)
+    checked = read_checked_counts(config, sheets.samples, excluded)
+    table, counts, var, kind, report = (
+        checked.table,
+        checked.counts,
+        checked.var,
+        checked.kind,
+        checked.report,
+    )
     keep = [s for s in sheets.samples.index if s in counts.columns]
     obs = build_obs(sheets, config, keep, excluded)
     mat = counts[keep].to_numpy().T
@@ -207,6 +234,7 @@ def build_anndata(config: dict, root: str | Path = ".") -> ad.AnnData:
         "duplicated_symbols": report["duplicated_symbols"],
         "mito_genes": report["mito_genes"],
         "duplicated_keys_summed": [str(k) for k in report["duplicated_keys"]],
+        "notes": [*sheets.notes, *checked.notes],
     }
     excl = config.get("exclude", [])
     adata.uns["exclusions"] = pd.DataFrame(excl, columns=["sample", "reason"]).astype(str)

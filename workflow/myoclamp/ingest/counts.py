@@ -7,20 +7,23 @@ bad counts stop the run at ingest, before any heavy rule.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from myoclamp.errors import InputError, preview
+from myoclamp.errors import InputError, Problems, preview
 from myoclamp.ingest.tables import (
     check_delimiter,
     comment_rows,
     expected_delimiter,
     first_data_line,
 )
+from myoclamp.ingest.textfiles import check_text_file, header_names
 
 log = logging.getLogger(__name__)
 
@@ -109,63 +112,138 @@ def _check_nfcore_header(path: Path, cols: list[str]) -> None:
         )
 
 
+def _first(mask: np.ndarray, values: pd.DataFrame) -> str:
+    """'gene 'X', sample column 'Y'' of the first True cell of ``mask``."""
+    i, j = np.argwhere(mask)[0]
+    return f"gene {values.index[i]!r}, sample column {values.columns[j]!r}"
+
+
+def _columns_with(mask: np.ndarray, values: pd.DataFrame) -> str:
+    """', in 3 sample columns 'A', 'B', 'C'' when more than the first cell's column has some."""
+    cols = values.columns[mask.any(axis=0)]
+    return f", in {len(cols)} sample columns {preview(cols)}" if len(cols) > 1 else ""
+
+
 def _numeric_counts(
-    path: Path, values: pd.DataFrame, integer: bool, round_counts: bool
+    path: Path,
+    values: pd.DataFrame,
+    integer: bool,
+    round_counts: bool,
+    collect: Problems | None = None,
 ) -> tuple[pd.DataFrame, int]:
-    """Check counts are numbers >= 0 (and integers unless rounding); return int counts."""
+    """Check counts are numbers >= 0 (and integers unless rounding); return int counts.
+
+    Every kind of bad cell is reported (how many, where the first is, which columns), together:
+    raised, or added to ``collect`` (bad cells then read as 0, so that later checks can run).
+    """
+    if all(pd.api.types.is_integer_dtype(t) for t in values.dtypes):  # the usual table
+        ints = values.to_numpy()
+        if (ints >= 0).all() and ints.max(initial=0) < np.iinfo(np.int32).max:
+            return pd.DataFrame(
+                ints.astype(np.int32), index=values.index, columns=values.columns
+            ), 0
+    problems = Problems()
+    text = np.zeros(values.shape, dtype=bool)
+    numeric = values
     bad_cols = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
     if bad_cols:
-        col = bad_cols[0]
-        coerced = pd.to_numeric(values[col], errors="coerce")
-        gene = coerced.index[coerced.isna() & values[col].notna()][0]
-        raise InputError(
-            path,
-            f"gene {gene!r}, sample column {col!r}",
-            f"non-numeric count {values.at[gene, col]!r}",
-            "counts must be numbers; remove text, units or footers from the table",
+        numeric = values.copy()
+        for col in bad_cols:
+            numeric[col] = pd.to_numeric(values[col], errors="coerce")
+        text = (numeric.isna() & values.notna()).to_numpy()
+        i, j = np.argwhere(text)[0]
+        problems.add(
+            InputError(
+                path,
+                _first(text, values),
+                f"{int(text.sum())} non-numeric count(s), first {values.iat[i, j]!r}"
+                + _columns_with(text, values),
+                "counts must be numbers; remove text, units or footers from the table",
+            )
         )
-    arr = values.to_numpy(dtype=float)
-    missing = np.isnan(arr)
+    arr = numeric.to_numpy(dtype=float)
+    missing = np.isnan(arr) & ~text
     if missing.any():
-        i, j = np.argwhere(missing)[0]
-        raise InputError(
-            path,
-            f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
-            f"{int(missing.sum())} empty count cell(s)",
-            "every gene needs a count in every sample (write 0 for none)",
+        problems.add(
+            InputError(
+                path,
+                _first(missing, values),
+                f"{int(missing.sum())} empty count cell(s)" + _columns_with(missing, values),
+                "every gene needs a count in every sample (write 0 for none)",
+            )
         )
-    neg = arr < 0
+    with np.errstate(invalid="ignore"):
+        neg = arr < 0
     if neg.any():
         i, j = np.argwhere(neg)[0]
-        raise InputError(
-            path,
-            f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
-            f"{int(neg.sum())} negative count(s), first {arr[i, j]:g}",
-            "give raw counts (not log, centred or normalised values)",
+        problems.add(
+            InputError(
+                path,
+                _first(neg, values),
+                f"{int(neg.sum())} negative count(s), first {arr[i, j]:g}"
+                + _columns_with(neg, values),
+                "give raw counts (not log, centred or normalised values)",
+            )
         )
-    frac = arr != np.round(arr)
+    finite = np.where(np.isfinite(arr), arr, 0.0)
+    frac = finite != np.round(finite)
     n_frac = int(frac.sum())
     if n_frac and integer and not round_counts:
         i, j = np.argwhere(frac)[0]
-        raise InputError(
-            path,
-            f"gene {values.index[i]!r}, sample column {values.columns[j]!r}",
-            f"{n_frac} non-integer count(s), first {arr[i, j]:g}",
-            "give raw integer counts; for estimated counts (salmon, RSEM) use "
-            "inputs.format: nfcore or set inputs.round_counts: true",
+        problems.add(
+            InputError(
+                path,
+                _first(frac, values),
+                f"{n_frac} non-integer count(s), first {arr[i, j]:g}" + _columns_with(frac, values),
+                "give raw integer counts; for estimated counts (salmon, RSEM) use "
+                "inputs.format: nfcore or set inputs.round_counts: true",
+            )
         )
+    if finite.max(initial=0) >= np.iinfo(np.int32).max:
+        problems.add(
+            InputError(
+                path,
+                _first(finite >= np.iinfo(np.int32).max, values),
+                "counts above 2^31",
+                "check the table holds read counts",
+            )
+        )
+    if collect is None:
+        problems.raise_any()
+    elif problems.found:
+        collect.found.extend(problems.found)
+        arr = np.clip(np.where(np.isfinite(arr), arr, 0.0), 0, np.iinfo(np.int32).max - 1)
     if n_frac:
         log.info("%d of %d count entries were non-integer and were rounded", n_frac, arr.size)
     out = np.round(arr)
-    if out.max(initial=0) >= np.iinfo(np.int32).max:
-        raise InputError(path, "", "counts above 2^31", "check the table holds counts")
     return pd.DataFrame(out.astype(np.int32), index=values.index, columns=values.columns), n_frac
 
 
-def _read_values(path: Path, sep: str, skip_comments: bool = False) -> pd.DataFrame:
+def _read_values(
+    path: Path,
+    sep: str,
+    skip_comments: bool = False,
+    first_count: int | None = None,
+    index_col: int | None = None,
+) -> pd.DataFrame:
+    """The table as pandas reads it; the count columns (from position ``first_count`` on) are
+    read as integers when they all are (twice as fast), else with pandas' own types."""
+    comment = "#" if skip_comments else None
+    check_text_file(path, sep, comment)
     skiprows = comment_rows(path, "#") if skip_comments else None
     try:
-        return pd.read_csv(path, sep=sep, skiprows=skiprows, low_memory=False, dtype={0: str})
+        if first_count is not None:
+            width = len(header_names(path, sep, comment))
+            types = {0: str, **{i: np.int64 for i in range(first_count, width)}}
+            with contextlib.suppress(ValueError, OverflowError):
+                return pd.read_csv(
+                    path, sep=sep, skiprows=skiprows, dtype=types, index_col=index_col
+                )
+        with warnings.catch_warnings():  # mixed types are checked cell by cell below
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(
+                path, sep=sep, skiprows=skiprows, dtype={0: str}, index_col=index_col
+            )
     except pd.errors.ParserError as err:
         raise InputError(
             path,
@@ -192,6 +270,7 @@ def _finish(
     fmt: str,
     integer: bool,
     round_counts: bool,
+    collect: Problems | None = None,
 ) -> CountTable:
     if values.shape[1] == 0:
         raise InputError(
@@ -199,7 +278,7 @@ def _finish(
         )
     if values.shape[0] == 0:
         raise InputError(path, "", "no gene rows", "add one row per gene")
-    counts, n_frac = _numeric_counts(path, values, integer, round_counts)
+    counts, n_frac = _numeric_counts(path, values, integer, round_counts, collect)
     return CountTable(
         counts=counts,
         genes=genes,
@@ -209,24 +288,29 @@ def _finish(
     )
 
 
-def read_matrix(path: str | Path, round_counts: bool = False) -> CountTable:
+def read_matrix(
+    path: str | Path, round_counts: bool = False, collect: Problems | None = None
+) -> CountTable:
     """A plain genes x samples matrix: gene ids in the first column, then one column per sample."""
     path = Path(path)
     header_columns(path, "matrix")
-    df = _read_values(path, expected_delimiter(path))
-    key = _gene_keys(path, df.iloc[:, 0], "gene")
-    values = df.iloc[:, 1:]
+    values = _read_values(path, expected_delimiter(path), first_count=1, index_col=0)
+    key = _gene_keys(path, values.index.to_series(index=range(len(values))), "gene")
     values.index = key
     values.columns = [str(c).strip() for c in values.columns]
     genes = pd.DataFrame(index=key)
-    return _finish(path, values, genes, "matrix", integer=True, round_counts=round_counts)
+    return _finish(path, values, genes, "matrix", True, round_counts, collect)
 
 
-def read_featurecounts(path: str | Path, bam_to_sample: dict[str, str] | None = None) -> CountTable:
+def read_featurecounts(
+    path: str | Path,
+    bam_to_sample: dict[str, str] | None = None,
+    collect: Problems | None = None,
+) -> CountTable:
     """featureCounts output; sample columns named by BAM paths are mapped to sample ids."""
     path = Path(path)
     header_columns(path, "featurecounts")
-    df = _read_values(path, "\t", skip_comments=True)
+    df = _read_values(path, "\t", skip_comments=True, first_count=len(FEATURECOUNTS_COLUMNS))
     key = _gene_keys(path, df["Geneid"], "Geneid")
     genes = df[FEATURECOUNTS_COLUMNS[1:]].copy()
     genes.index = key
@@ -236,7 +320,7 @@ def read_featurecounts(path: str | Path, bam_to_sample: dict[str, str] | None = 
     values = df.drop(columns=FEATURECOUNTS_COLUMNS)
     values.index = key
     values.columns = [map_bam_column(path, c, bam_to_sample) for c in values.columns]
-    return _finish(path, values, genes, "featurecounts", integer=True, round_counts=False)
+    return _finish(path, values, genes, "featurecounts", True, False, collect)
 
 
 def map_bam_column(path: Path, column: str, bam_to_sample: dict[str, str] | None) -> str:
@@ -254,7 +338,7 @@ def map_bam_column(path: Path, column: str, bam_to_sample: dict[str, str] | None
     )
 
 
-def read_nfcore(path: str | Path) -> CountTable:
+def read_nfcore(path: str | Path, collect: Problems | None = None) -> CountTable:
     """nf-core/rnaseq merged gene table (salmon or RSEM): estimated counts are rounded."""
     path = Path(path)
     header_columns(path, "nfcore")
@@ -265,7 +349,7 @@ def read_nfcore(path: str | Path) -> CountTable:
         genes["symbol"] = df["gene_name"].fillna("").astype(str).to_numpy()
     values = df.drop(columns=[c for c in NFCORE_ANNOTATION if c in df.columns])
     values.index = key
-    return _finish(path, values, genes, "nfcore", integer=False, round_counts=True)
+    return _finish(path, values, genes, "nfcore", False, True, collect)
 
 
 def read_counts(
@@ -274,12 +358,17 @@ def read_counts(
     *,
     round_counts: bool = False,
     bam_to_sample: dict[str, str] | None = None,
+    collect: Problems | None = None,
 ) -> CountTable:
-    """Read a count table in the configured format."""
+    """Read a count table in the configured format.
+
+    Bad count cells are raised as one error, or, with ``collect``, added to it (the table is then
+    returned with them read as 0, for further checks).
+    """
     if fmt == "matrix":
-        return read_matrix(path, round_counts=round_counts)
+        return read_matrix(path, round_counts=round_counts, collect=collect)
     if fmt == "featurecounts":
-        return read_featurecounts(path, bam_to_sample)
+        return read_featurecounts(path, bam_to_sample, collect)
     if fmt == "nfcore":
-        return read_nfcore(path)
+        return read_nfcore(path, collect)
     raise ValueError(f"unknown count format {fmt!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from pathlib import Path
@@ -59,7 +60,13 @@ def _strip(gene: str) -> str:
 
 
 def load_gene_map(path: Path = GENE_MAP) -> pd.DataFrame | None:
-    """The bundled Ensembl/symbol/chromosome map (from org.Hs.eg.db), or None if absent."""
+    """The bundled Ensembl/symbol/chromosome map (from org.Hs.eg.db), or None if absent (read
+    once per process: the startup check and annotation share it; do not modify it)."""
+    return _read_gene_map(Path(path))
+
+
+@functools.cache
+def _read_gene_map(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     return pd.read_csv(path, sep="\t", dtype=str).fillna("")
@@ -153,3 +160,27 @@ def _check_duplicate_keys(
 def merge_duplicate_rows(counts: pd.DataFrame) -> pd.DataFrame:
     """Sum rows that share a gene key (used only when inputs.duplicate_genes is 'sum')."""
     return counts.groupby(level=0, sort=False).sum()
+
+
+def id_mixture(keys: pd.Index, kind: str, configured: str, path: Path | None = None) -> list[str]:
+    """Mixed id types in a gene column: an error when 'auto' cannot tell (10-90 % Ensembl ids),
+    otherwise a note naming the minority kept under its own names."""
+    ensembl = pd.Series(keys).astype(str).str.match(ENSEMBL_RE).to_numpy()
+    share = float(ensembl.mean()) if len(ensembl) else 1.0
+    if configured == "auto" and 0.1 < share < 0.9:
+        raise InputError(
+            path,
+            "gene column",
+            f"mixed gene id types: {int(ensembl.sum())} Ensembl ids and {int((~ensembl).sum())} "
+            f"other names (e.g. {preview(keys[~ensembl], 3)} beside {preview(keys[ensembl], 2)})",
+            "use one id type in the gene column, or set inputs.gene_ids to ensembl or symbol "
+            "to say which it holds",
+        )
+    odd = ~ensembl if kind == "ensembl" else ensembl
+    if not odd.any():
+        return []
+    what = "are not Ensembl ids" if kind == "ensembl" else "are Ensembl ids among symbols"
+    return [
+        f"{path}: {int(odd.sum())} of {len(keys)} gene keys {what} ({preview(keys[odd])}); "
+        "they are kept under their own names"
+    ]

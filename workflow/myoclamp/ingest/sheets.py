@@ -6,17 +6,17 @@ bad sheet stops the run before any rule starts.
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
 import pandas as pd
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
+import yaml
 
-from myoclamp.errors import InputError, preview
+from myoclamp.errors import InputError, Problems, preview
+from myoclamp.ingest import joins
 from myoclamp.ingest.tables import read_table, table_row
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ class Sheets:
     samples: pd.DataFrame
     clinical: pd.DataFrame | None
     columns: dict[str, str]
+    #: what the join of the two tables left unmatched (reported, not errors)
+    notes: list[str] = field(default_factory=list)
 
 
 def role_columns(config: dict) -> dict[str, str]:
@@ -44,16 +46,21 @@ def role_columns(config: dict) -> dict[str, str]:
 def _rename(
     df: pd.DataFrame, path: str, roles: dict[str, str], required: tuple[str, ...]
 ) -> pd.DataFrame:
-    """Rename the trial's role columns to canonical names; error on a missing required one."""
+    """Rename the trial's role columns to canonical names; error on missing required ones."""
+    problems = Problems()
     for role in required:
         name = roles.get(role)
         if name is None or name not in df.columns:
-            raise InputError(
-                path,
-                f"column {name!r} (role {role!r})",
-                f"required column missing; the file has {preview(df.columns, 12)}",
-                f"add the column, or set columns.{role} in the config to the column that holds it",
+            problems.add(
+                InputError(
+                    path,
+                    f"column {name!r} (role {role!r})",
+                    f"required column missing; the file has {preview(df.columns, 12)}",
+                    f"add the column, or set columns.{role} in the config to the column that "
+                    "holds it",
+                )
             )
+    problems.raise_any()
     mapping = {orig: role for role, orig in roles.items() if orig in df.columns}
     clash = [role for orig, role in mapping.items() if role in df.columns and role != orig]
     if clash:
@@ -66,21 +73,38 @@ def _rename(
     return df.rename(columns=mapping)
 
 
+@functools.cache
+def _validator(schema: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(yaml.safe_load((SCHEMAS / schema).read_text()))
+
+
 def _validate_rows(df: pd.DataFrame, schema: str, path: str) -> None:
-    """Validate each row against a JSON schema (snakemake.utils.validate), naming row and column."""
-    try:
-        validate(df.copy(), str(SCHEMAS / schema), set_default=False)
-    except WorkflowError as err:
-        inner = err.__context__ if isinstance(err.__context__, jsonschema.ValidationError) else None
-        match = re.search(r"row (\d+)", str(err))
-        where = table_row(int(match.group(1))) if match else "a row"
-        col = ".".join(str(p) for p in inner.path) if inner is not None and inner.path else "?"
-        raise InputError(
-            path,
-            f"{where}, column {col!r}",
-            _describe(inner) if inner is not None else str(err),
-            f"correct the value (rules for each column: workflow/schemas/{schema})",
-        ) from err
+    """Validate each row against a JSON schema, as ``snakemake.utils.validate`` does (missing
+    cells left out), and report every broken rule once with its column and rows."""
+    validator = _validator(schema)
+    found: dict[tuple[str, str], list[int]] = {}
+    for i, record in zip(df.index, df.to_dict("records"), strict=True):
+        record = {k: v for k, v in record.items() if pd.notnull(v)}
+        for error in validator.iter_errors(record):
+            if error.validator == "required":
+                cols = [c for c in error.validator_value if c not in record]
+                for col in cols:
+                    found.setdefault((col, "value is missing"), []).append(i)
+                continue
+            col = ".".join(str(p) for p in error.path) or "?"
+            found.setdefault((col, _describe(error)), []).append(i)
+    problems = Problems()
+    for (col, problem), rows in found.items():
+        more = f" ({len(rows)} rows: {row_numbers(rows)})" if len(rows) > 1 else ""
+        problems.add(
+            InputError(
+                path,
+                f"{table_row(rows[0])}, column {col!r}",
+                problem + more,
+                f"correct the value (rules for each column: workflow/schemas/{schema})",
+            )
+        )
+    problems.raise_any()
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -125,30 +149,42 @@ def _check_within_participant(df: pd.DataFrame, role: str, path: str, what: str)
             f"participant {p!r}, column {role!r}",
             f"{what} varies within a participant ({', '.join(map(str, vals))}); "
             f"{len(bad)} participant(s) affected: {preview(bad)}",
-            f"give each participant one {role}; if ids were numbered within each {role}, "
-            "make participant ids unique across the trial",
+            f"give each participant one {role}"
+            + (
+                "; if ids were numbered within each arm, make participant ids unique across "
+                "the trial"
+                if role == "arm"
+                else ""
+            ),
         )
 
 
-def read_samples(config: dict) -> pd.DataFrame:
-    """Read and validate the sample sheet; return it indexed by sample, in canonical names."""
-    path = config["inputs"]["samples"]
-    roles = role_columns(config)
-    df = _rename(read_table(path), path, roles, REQUIRED_ROLES)
+def _check_sample_ids(df: pd.DataFrame, path: str, roles: dict[str, str]) -> None:
+    problems = Problems()
     missing = df.index[df["sample"].isna()]
     if len(missing):
-        raise InputError(
-            path, table_row(missing[0]), "sample id is empty", "give every biopsy a sample id"
+        problems.add(
+            InputError(
+                path,
+                f"{table_row(missing[0])}, column {roles['sample']!r}",
+                f"sample id is empty ({len(missing)} row(s): {row_numbers(missing)})",
+                "give every biopsy a sample id",
+            )
         )
-    dup = df["sample"][df["sample"].duplicated(keep=False)]
+    dup = df["sample"][df["sample"].duplicated(keep=False) & df["sample"].notna()]
     if len(dup):
-        raise InputError(
-            path,
-            f"{table_row(dup.index[1])}, column {roles['sample']!r}",
-            f"duplicated sample id(s) {preview(dup.unique())}",
-            "give every biopsy its own sample id",
+        problems.add(
+            InputError(
+                path,
+                f"{table_row(dup.index[1])}, column {roles['sample']!r}",
+                f"duplicated sample id(s) {preview(dup.unique())}",
+                "give every biopsy its own sample id",
+            )
         )
-    _validate_rows(df, "samples.schema.yaml", path)
+    problems.raise_any()
+
+
+def _check_clamp_column(df: pd.DataFrame, config: dict, path: str, roles: dict[str, str]) -> None:
     if config.get("columns", {}).get("clamp") and "clamp" not in df:
         raise InputError(
             path,
@@ -156,12 +192,11 @@ def read_samples(config: dict) -> pd.DataFrame:
             "the configured clamp-state column is missing",
             "add it, or set columns.clamp: null for a trial without insulin-stimulated biopsies",
         )
-    _check_within_participant(df, "arm", path, "the arm")
-    if "sex" in df:
-        _check_within_participant(df, "sex", path, "sex")
-    _check_levels(df, config, path)
+
+
+def _check_repeated_states(df: pd.DataFrame, path: str) -> None:
     state = [c for c in ("participant", "visit", "clamp") if c in df]
-    twin = df[df.duplicated(state, keep=False)]
+    twin = df[df.duplicated(state, keep=False) & df[state].notna().all(axis=1)]
     if len(twin):
         raise InputError(
             path,
@@ -169,12 +204,38 @@ def read_samples(config: dict) -> pd.DataFrame:
             f"two biopsies with the same {'/'.join(state)}: samples {preview(twin['sample'])}",
             "remove the repeat, or list one of them under exclude: in the config with its reason",
         )
+
+
+def read_samples(config: dict) -> pd.DataFrame:
+    """Read and validate the sample sheet; return it indexed by sample, in canonical names.
+
+    Every independent problem of the sheet is reported together (one InputErrors).
+    """
+    path = config["inputs"]["samples"]
+    roles = role_columns(config)
+    df = _rename(read_table(path), path, roles, REQUIRED_ROLES)
+    problems = Problems()
+    problems.run(_check_sample_ids, df, path, roles)
+    problems.run(_validate_rows, df, "samples.schema.yaml", path)
+    problems.run(_check_clamp_column, df, config, path, roles)
+    problems.run(_check_within_participant, df, "arm", path, "the arm")
+    if "sex" in df:
+        problems.run(_check_within_participant, df, "sex", path, "sex")
+    problems.run(_check_levels, df, config, path)
+    problems.run(_check_repeated_states, df, path)
+    problems.raise_any()
     return df.set_index("sample", drop=False).rename_axis(None)
+
+
+def row_numbers(index) -> str:
+    """Human row numbers of data rows (header = row 1): 2, 5, 9 (and 3 more)."""
+    return preview([int(i) + 2 for i in index], quote=False)
 
 
 def _numeric_columns(df: pd.DataFrame, path: str, required: set[str]) -> pd.DataFrame:
     """Convert clinical variables to numbers; a non-numeric configured variable is an error."""
     out = df.copy()
+    problems = Problems()
     for col in out.columns:
         if col in ("participant", "visit", "sex", "site"):
             continue
@@ -183,50 +244,36 @@ def _numeric_columns(df: pd.DataFrame, path: str, required: set[str]) -> pd.Data
         if not bad.any():
             out[col] = num
         elif col in required:
-            i = bad.idxmax()
-            raise InputError(
-                path,
-                f"{table_row(i)}, column {col!r}",
-                f"not a number ({bad.sum()} such cell(s) in this column)",
-                "write numbers with a decimal point and no units; leave a cell empty when missing",
+            rows = out.index[bad]
+            problems.add(
+                InputError(
+                    path,
+                    f"{table_row(rows[0])}, column {col!r}",
+                    f"not a number ({len(rows)} such cell(s) in this column: {row_numbers(rows)})",
+                    "write numbers with a decimal point and no units; leave a cell empty when "
+                    "missing",
+                )
             )
+    problems.raise_any()
     return out
 
 
-def read_clinical(config: dict, samples: pd.DataFrame) -> pd.DataFrame | None:
-    """Read and validate the clinical table against the sample sheet."""
-    path = config["inputs"].get("clinical")
-    if not path:
-        return None
-    roles = {r: c for r, c in role_columns(config).items() if r in ("participant", "visit", "sex")}
-    df = _rename(read_table(path), path, roles, ("participant", "visit"))
-    clin = config.get("clinical", {})
-    wanted = set(clin.get("variables", [])) | set(clin.get("covariates", []))
-    if clin.get("m_value"):
-        wanted.add(clin["m_value"])
-    df = _numeric_columns(df, path, wanted)
-    _validate_rows(df, "clinical.schema.yaml", path)
+def _check_clinical_duplicates(df: pd.DataFrame, path: str) -> None:
     dup = df[df.duplicated(["participant", "visit"], keep=False)]
     if len(dup):
         raise InputError(
             path,
             table_row(dup.index[1]),
             f"participant {dup['participant'].iloc[0]!r} has more than one row for visit "
-            f"{dup['visit'].iloc[0]!r}",
+            f"{dup['visit'].iloc[0]!r} ({len(dup)} rows repeat a participant and visit)",
             "keep one row per participant and visit",
         )
-    unknown = sorted(set(df["participant"]) - set(samples["participant"]))
-    if unknown:
-        i = df.index[df["participant"].isin(unknown)][0]
-        raise InputError(
-            path,
-            f"{table_row(i)}, column {roles['participant']!r}",
-            f"participant(s) not in the sample sheet: {preview(unknown)}",
-            "check the pseudonyms match the sample sheet's, or remove those rows",
-        )
-    if "sex" in df:
-        _check_within_participant(df, "sex", path, "sex")
-    known = set(samples.columns) | set(df.columns)
+
+
+def _check_configured_variables(
+    df: pd.DataFrame, samples: pd.DataFrame | None, wanted: set[str], path: str
+) -> None:
+    known = set(df.columns) | (set(samples.columns) if samples is not None else set())
     absent = sorted(v for v in wanted if v not in known and v not in ROLES)
     if absent:
         raise InputError(
@@ -237,6 +284,34 @@ def read_clinical(config: dict, samples: pd.DataFrame) -> pd.DataFrame | None:
             "add the column(s), or remove them from clinical.variables / clinical.covariates / "
             "clinical.m_value",
         )
+
+
+def read_clinical(config: dict, samples: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Read and validate the clinical table, and check its join keys against the sample sheet
+    (skipped when ``samples`` is None: the sheet itself failed)."""
+    path = config["inputs"].get("clinical")
+    if not path:
+        return None
+    roles = {r: c for r, c in role_columns(config).items() if r in ("participant", "visit", "sex")}
+    df = _rename(read_table(path), path, roles, ("participant", "visit"))
+    clin = config.get("clinical", {})
+    wanted = set(clin.get("variables", [])) | set(clin.get("covariates", []))
+    if clin.get("m_value"):
+        wanted.add(clin["m_value"])
+    problems = Problems()
+    converted = problems.run(_numeric_columns, df, path, wanted)
+    if converted is not None:  # a non-numeric cell is not also a schema error
+        df = converted
+        problems.run(_validate_rows, df, "clinical.schema.yaml", path)
+    problems.run(_check_clinical_duplicates, df, path)
+    if "sex" in df:
+        problems.run(_check_within_participant, df, "sex", path, "sex")
+    problems.run(_check_configured_variables, df, samples, wanted, path)
+    if samples is not None:
+        sheet = config["inputs"]["samples"]
+        for key in ("participant", "visit"):
+            problems.run(joins.check_labels, df, samples, key, roles[key], path, sheet)
+    problems.raise_any()
     missing = {c: int(df[c].isna().sum()) for c in sorted(wanted & set(df.columns))}
     log.info(
         "clinical table: %d rows, %d participants; missing values per variable: %s",
@@ -266,39 +341,70 @@ def check_exclusions(config: dict, samples: pd.DataFrame, counted: list[str]) ->
     """Exclusions name known samples; every counted sample is in the sheet and the reverse."""
     excluded = {e["sample"]: e["reason"] for e in config.get("exclude", [])}
     known = set(samples.index) | set(counted)
+    problems = Problems()
     unknown = sorted(set(excluded) - known)
     if unknown:
-        raise InputError(
-            "config",
-            f"exclude: {preview(unknown)}",
-            "excluded sample(s) not in the sheet or counts",
-            "correct the sample ids under exclude:",
+        problems.add(
+            InputError(
+                "config",
+                f"exclude: {preview(unknown)}",
+                "excluded sample(s) not in the sheet or counts",
+                "correct the sample ids under exclude:",
+            )
         )
     counts_path = config["inputs"]["counts"]
     extra = [s for s in counted if s not in samples.index and s not in excluded]
     if extra:
-        raise InputError(
-            counts_path,
-            f"sample column(s) {preview(extra)}",
-            f"{len(extra)} counted sample(s) not in the sample sheet {config['inputs']['samples']}",
-            "add them to the sample sheet, or list them under exclude: in the config with a reason",
+        problems.add(
+            InputError(
+                counts_path,
+                f"sample column(s) {preview(extra)}",
+                f"{len(extra)} counted sample(s) not in the sample sheet "
+                f"{config['inputs']['samples']}",
+                "add them to the sample sheet, or list them under exclude: in the config with a "
+                "reason",
+            )
         )
-    absent = [s for s in samples.index if s not in set(counted) and s not in excluded]
+    counted_set = set(counted)
+    absent = [s for s in samples.index if s not in counted_set and s not in excluded]
     if absent:
-        raise InputError(
-            config["inputs"]["samples"],
-            f"sample(s) {preview(absent)}",
-            f"{len(absent)} sample(s) of the sheet have no column in the count table {counts_path}",
-            "correct the ids, or list them under exclude: in the config with a reason",
+        problems.add(
+            InputError(
+                config["inputs"]["samples"],
+                f"sample(s) {preview(absent)}",
+                f"{len(absent)} sample(s) of the sheet have no column in the count table "
+                f"{counts_path}",
+                "correct the ids, or list them under exclude: in the config with a reason",
+            )
         )
+    problems.raise_any()
     return set(excluded)
 
 
 def load_sheets(config: dict) -> Sheets:
-    """Read and cross-check sample sheet and clinical table (no counts read)."""
-    samples = read_samples(config)
-    clinical = read_clinical(config, samples)
-    check_sex_codes(config, samples.reset_index(drop=True), config["inputs"]["samples"])
+    """Read and cross-check sample sheet and clinical table (no counts read).
+
+    Problems of both tables are reported together; the join of the two is checked (labels,
+    columns both hold) and what it leaves unmatched is in ``notes``.
+    """
+    problems = Problems()
+    samples = problems.run(read_samples, config)
+    clinical = problems.run(read_clinical, config, samples)
+    if samples is not None:
+        problems.run(
+            check_sex_codes, config, samples.reset_index(drop=True), config["inputs"]["samples"]
+        )
     if clinical is not None:
-        check_sex_codes(config, clinical, config["inputs"]["clinical"])
-    return Sheets(samples=samples, clinical=clinical, columns=role_columns(config))
+        problems.run(check_sex_codes, config, clinical, config["inputs"]["clinical"])
+    notes: list[str] = []
+    if samples is not None and clinical is not None:
+        shared = joins.shared_columns(samples, clinical, role_columns(config))
+        for err in joins.check_shared(
+            samples, clinical, shared, config["inputs"]["samples"], config["inputs"]["clinical"]
+        ):
+            problems.add(err)
+        notes = joins.join_notes(samples, clinical)
+    problems.raise_any()
+    for note in notes:
+        log.warning("clinical join: %s", note)
+    return Sheets(samples=samples, clinical=clinical, columns=role_columns(config), notes=notes)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import pandas as pd
 
 from myoclamp.errors import InputError
+from myoclamp.ingest.textfiles import (
+    check_head,
+    check_text_file,
+    check_unique_header,
+    open_text,
+)
 
 MISSING = ["", "NA", "NaN", "nan", "N/A", "NULL", "null"]
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -31,16 +36,17 @@ def expected_delimiter(path: Path) -> str:
 
 def first_data_line(path: Path, comment: str | None = None) -> str:
     """The first line that is not blank and not a comment; error if there is none."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    check_head(path)
     try:
-        with opener(path, "rt", encoding="utf-8-sig") as fh:
+        with open_text(path) as fh:
             for line in fh:
                 if not line.strip() or (comment and line.startswith(comment)):
                     continue
                 return line.rstrip("\r\n")
     except FileNotFoundError as err:
         raise InputError(path, "", "file not found", "check the path in config.yaml") from err
-    except (OSError, UnicodeDecodeError) as err:
+    except (OSError, EOFError, UnicodeDecodeError) as err:
+        check_text_file(path)  # names what is wrong (compression, encoding)
         raise InputError(
             path, "", f"cannot be read as text ({err})", "give a plain or gzipped text table"
         ) from err
@@ -67,8 +73,10 @@ def read_table(
     """Read a CSV/TSV sheet as strings (no type guessing), with blank cells as missing."""
     path = Path(path)
     sep = delimiter or expected_delimiter(path)
+    check_text_file(path, sep, comment)
     header = first_data_line(path, comment)
     check_delimiter(path, header, sep)
+    check_unique_header(path, sep)
     try:
         df = pd.read_csv(
             path,
@@ -105,8 +113,7 @@ def read_table(
 
 
 def comment_rows(path: Path, comment: str) -> list[int]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig") as fh:
+    with open_text(path) as fh:
         return [i for i, line in enumerate(fh) if line.startswith(comment)]
 
 

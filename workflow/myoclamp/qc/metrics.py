@@ -97,7 +97,7 @@ def sex_agreement(inferred: pd.Series, clinical: pd.Series | None) -> pd.Series:
 def sample_metrics(adata: ad.AnnData, settings: QCSettings | None = None) -> pd.DataFrame:
     """One row per sample: library size, detected genes, mito shares, top-gene shares, scores,
     inferred sex and its agreement with ``obs["sex"]``."""
-    settings = settings or QCSettings()
+    settings = settings or QCSettings.from_config()
     counts = dense_counts(adata)
     symbols = gene_symbols(adata)
     mito = var_flag(adata, "mito")

@@ -1,11 +1,9 @@
-"""PCA of the VST (scanpy), variance explained by each design factor, sample distances."""
+"""PCA of the VST, variance explained by each design factor, sample distances."""
 
 from __future__ import annotations
 
-import anndata as ad
 import numpy as np
 import pandas as pd
-import scanpy as sc
 from scipy.spatial.distance import pdist, squareform
 
 
@@ -18,7 +16,9 @@ def top_variable_genes(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def run_pca(values: np.ndarray, n_pcs: int, seed: int) -> dict[str, np.ndarray]:
-    """scanpy PCA of ``values`` (samples x genes, centred by scanpy).
+    """PCA of ``values`` (samples x genes, centred): scikit-learn's ARPACK PCA with a seeded
+    RandomState, exactly what ``scanpy.pp.pca(svd_solver="arpack")`` runs on a dense matrix
+    (scores as float32, as scanpy stores them), without importing scanpy.
 
     Returns ``scores`` (samples x PCs), ``loadings`` (genes x PCs), ``variance`` and
     ``variance_ratio`` (share of the total variance of ``values`` per PC).
@@ -26,18 +26,20 @@ def run_pca(values: np.ndarray, n_pcs: int, seed: int) -> dict[str, np.ndarray]:
     n_comps = int(min(n_pcs, values.shape[0] - 1, values.shape[1] - 1))
     if n_comps < 1:
         raise ValueError(f"PCA needs at least 2 samples and 2 genes, got {values.shape}")
-    tmp = ad.AnnData(X=np.asarray(values, dtype=np.float64))
-    sc.pp.pca(tmp, n_comps=n_comps, zero_center=True, svd_solver="arpack", random_state=seed)
-    scores = tmp.obsm["X_pca"].copy()
-    loadings = tmp.varm["PCs"].copy()
+    from sklearn.decomposition import PCA
+    from sklearn.utils import check_random_state
+
+    pca = PCA(n_components=n_comps, svd_solver="arpack", random_state=check_random_state(seed))
+    scores = pca.fit_transform(np.asarray(values, dtype=np.float64)).astype(np.float32)
+    loadings = pca.components_.T.copy()
     # the sign of a PC is arbitrary: make the largest loading of each PC positive (reproducible)
     flip = np.sign(loadings[np.abs(loadings).argmax(axis=0), np.arange(n_comps)])
     flip[flip == 0] = 1
     return {
         "scores": scores * flip,
         "loadings": loadings * flip,
-        "variance": tmp.uns["pca"]["variance"].copy(),
-        "variance_ratio": tmp.uns["pca"]["variance_ratio"].copy(),
+        "variance": pca.explained_variance_.copy(),
+        "variance_ratio": pca.explained_variance_ratio_.copy(),
     }
 
 

@@ -37,8 +37,10 @@ METRICS = [
 def save(fig: plt.Figure, png: str | Path) -> None:
     """Write ``fig`` to ``png`` and to the same name with ``.svg``, atomically; close it."""
     png = Path(png)
+    # SVG element ids are hashes salted per process unless the salt is fixed: fixed, so that
+    # reruns write the same SVG
     for path in (png, png.with_suffix(".svg")):
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": "myoclamp"}):
             fig.savefig(
                 tmp,
                 format=path.suffix[1:],
@@ -106,8 +108,12 @@ def plot_variance_explained(table: pd.DataFrame, png: str | Path) -> None:
 
 
 def plot_distance_heatmap(adata: ad.AnnData, png: str | Path) -> None:
-    """Euclidean VST distances between samples, ordered by average-linkage clustering."""
+    """Euclidean VST distances between samples, ordered by average-linkage clustering (samples
+    not analysed, with NA distances, are left out)."""
     d = np.asarray(adata.obsp["vst_distance"])
+    shown = np.isfinite(np.diagonal(d))
+    if not shown.all():
+        adata, d = adata[shown], d[np.ix_(shown, shown)]
     n = d.shape[0]
     order = leaves_list(linkage(squareform(d, checks=False), "average")) if n > 2 else np.arange(n)
     size = min(16, 3 + n * 0.06)

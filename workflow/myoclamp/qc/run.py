@@ -8,7 +8,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from myoclamp.qc import metrics, normalise, outliers, pairing, pca
+from myoclamp.qc import metrics, normalise, outliers, pairing, pca, unanalysable
 from myoclamp.qc.settings import QCSettings
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,11 @@ def run_qc(adata: ad.AnnData, settings: QCSettings | None = None, n_cpus: int = 
     """Return a copy of ``adata`` with QC metrics and flags in obs, size factors, layers
     ``normalized``, ``vst``, ``logcpm``, PCA (obsm ``X_pca``, varm ``PCs``, uns ``pca``),
     sample distances (obsp) and the variance explained by design factors (uns ``qc``)."""
-    settings = settings or QCSettings()
+    settings = settings or QCSettings.from_config()
+    empty = unanalysable.empty_libraries(adata)
+    if empty.any():  # excluded empty libraries: QC of the others, these flagged (not analysed)
+        analysed = run_qc(adata[~empty].copy(), settings, n_cpus)
+        return unanalysable.with_unanalysable(adata, analysed, empty, settings)
     out = adata.copy()
     counts = metrics.dense_counts(out)
     log.info("QC of %d samples x %d genes", *counts.shape)

@@ -7,25 +7,12 @@ import logging
 from pathlib import Path
 
 import anndata as ad
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
 
 DE_NUMERIC = ["baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
-
-
-def run_command(configfiles: list | tuple) -> str:
-    """The command that reproduces the analysis: snakemake with its config file(s).
-
-    Paths are made relative to the working directory so that the same analysis run anywhere,
-    locally or through a cluster profile, records the same command.
-    """
-    parts = ["snakemake", "--cores", "N"]
-    for path in configfiles:
-        p = Path(path)
-        rel = p.resolve().relative_to(Path.cwd()) if p.resolve().is_relative_to(Path.cwd()) else p
-        parts += ["--configfile", str(rel)]
-    return " ".join(parts)
 
 
 def stem(path: str | Path) -> str:
@@ -59,13 +46,32 @@ def de_varm(table: pd.DataFrame, var_names: pd.Index) -> pd.DataFrame:
     t = table.set_index(table["gene_id"].astype(str))
     out = pd.DataFrame(index=var_names)
     for col in t.columns:
-        if col in ("gene_id", "symbol"):
+        if col in ("gene_id", "symbol", "method"):
             continue
         values = t[col].reindex(var_names)
         if values.dtype == object or values.dtype == bool:
             values = values.map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
-        out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        out[col] = pd.to_numeric(values, errors="coerce").astype(np.float32)
     return out
+
+
+#: layers that are one line from X: log2(X / library size * 1e6 + 1); kept in qc.h5ad
+DERIVED_LAYERS = ("logcpm",)
+
+
+def analysed_genes_only(adata: ad.AnnData, genes: np.ndarray) -> None:
+    """Keep the normalised layers (``normalized``, ``vst``) of ``genes`` only (a mask of the genes
+    some analysis used); the others' values become NaN, recorded in ``var["layers_stored"]``.
+    X keeps every gene's raw counts, from which they can be recomputed (``obs["size_factor"]``);
+    ``logcpm`` is left out (log2(CPM + 1) of X). Together they halve the file of a cohort."""
+    for name in DERIVED_LAYERS:
+        if name in adata.layers:
+            del adata.layers[name]
+    for name in list(adata.layers):
+        values = np.asarray(adata.layers[name], dtype=np.float32).copy()
+        values[:, ~genes] = np.nan
+        adata.layers[name] = values
+    adata.var["layers_stored"] = genes
 
 
 def assemble(
@@ -85,6 +91,10 @@ def assemble(
         adata.varm[f"de_{name}"] = de_varm(table, adata.var_names)
         tested = adata.varm[f"de_{name}"]["padj"].notna()
         adata.var[f"tested_{name}"] = tested.to_numpy()
+    analysed = np.zeros(adata.n_vars, dtype=bool)
+    for name in [k for k in adata.varm if k.startswith("de_")]:
+        analysed |= adata.varm[name]["baseMean"].notna().to_numpy()
+    analysed_genes_only(adata, analysed)
     uns_de = {}
     if de_summary:
         uns_de["summary"] = uns_frame(read_tsv(de_summary))
@@ -95,7 +105,16 @@ def assemble(
         )
         for p in enrichment_tables
     }
-    adata.uns["clinical"] = {stem(p): uns_frame(read_tsv(p)) for p in clinical_tables}
+    adata.uns["clinical"] = {}
+    for path in clinical_tables:
+        name, table = stem(path), read_tsv(path)
+        if name == "genes":  # per gene and method: gene-aligned, as the DE results
+            for method, rows in table.groupby("method", sort=True):
+                adata.varm[f"clinical_m_value_{method}"] = de_varm(rows, adata.var_names)
+        elif name == "change_genes":
+            adata.varm["clinical_change_m_value"] = de_varm(table, adata.var_names)
+        else:
+            adata.uns["clinical"][name] = uns_frame(table)
     prov = dict(adata.uns.get("provenance", {}))
     prov["command"] = command
     prov["config_json"] = json.dumps(config, sort_keys=True, default=str)

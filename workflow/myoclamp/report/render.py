@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from dataclasses import dataclass, field
@@ -12,13 +13,15 @@ import jinja2
 import pandas as pd
 
 from myoclamp import __version__
-from myoclamp.report import story
+from myoclamp.report import answers, genedata, story
 from myoclamp.report.assemble import read_tsv, stem
 from myoclamp.report.html import figure, slug, table
 
 log = logging.getLogger(__name__)
 
-TEMPLATE = Path(__file__).with_name("template.html.j2")
+HERE = Path(__file__).parent
+TEMPLATE = HERE / "template.html.j2"
+INTERACTIVE = ("volcano", "ma")  # DE figures drawn live from the data (their PNGs print)
 
 
 @dataclass
@@ -46,6 +49,9 @@ class ReportInputs:
     clinical_tables: list[str] = field(default_factory=list)
     clinical_figures: list[str] = field(default_factory=list)
     manifest: str | None = None
+    # hooks for later stages, shown on the first screen when given (see report.answers)
+    equivalence: str | None = None
+    concordance: list[str] = field(default_factory=list)
 
 
 def _p(text: str, cls: str = "") -> str:
@@ -125,7 +131,12 @@ def _unwanted_sentence(factors: object) -> str:
 
 
 def _contrast_block(
-    name: str, summary: pd.DataFrame, tables: dict, figs: dict, goi: list[str]
+    name: str,
+    summary: pd.DataFrame,
+    tables: dict,
+    figs: dict,
+    goi: list[str],
+    interactive: bool = True,
 ) -> str:
     row = summary[summary["contrast"] == name]
     body = f'<h3 id="contrast-{slug(name)}">{name}</h3>'
@@ -158,25 +169,58 @@ def _contrast_block(
         "Genes with the smallest adjusted p-values",
         searchable=True,
     )
-    body += _figures(figs.get(name, []))
+    paths = figs.get(name, [])
+    live = [p for p in paths if Path(p).stem in INTERACTIVE]
+    if interactive and live:
+        body += interactive_plots(name, live)
+        paths = [p for p in paths if Path(p).stem not in INTERACTIVE]
+    body += _figures(paths)
     return body
 
 
-def de_sections(inputs: ReportInputs, config: dict) -> list[Section]:
+def interactive_plots(contrast: str, pngs: list[str]) -> str:
+    """Live volcano and MA plots of a contrast (canvas, drawn by report.js from the embedded
+    data: hover names the gene, click opens it), with the static PNGs for print."""
+    kinds = {Path(p).stem: p for p in pngs}
+    canvases = "".join(
+        f'<figure class="iplot"><canvas data-kind="{k}" data-contrast="{contrast}" '
+        f'aria-label="{k} plot of {contrast}"></canvas><figcaption>{label}</figcaption></figure>'
+        for k, label in (
+            ("volcano", "Volcano: each point a gene; hover names it, click opens it."),
+            ("ma", "MA: mean expression against log2 fold change; click a point to open it."),
+        )
+        if k in kinds
+    )
+    printed = "".join(figure(kinds[k], f"{k} {contrast}") for k in INTERACTIVE if k in kinds)
+    return f'<div class="iplots">{canvases}</div><div class="print-only grid">{printed}</div>'
+
+
+def contrast_groups(names: list[str]) -> dict[str, list[str]]:
+    """Report section title -> the contrasts it shows."""
+    return {
+        "The insulin response": [n for n in names if n.startswith("insulin")],
+        "The treatment effect": [n for n in names if n.startswith("treatment")],
+        "Configured contrasts": [n for n in names if not n.startswith(("insulin", "treatment"))],
+    }
+
+
+def de_sections(
+    inputs: ReportInputs,
+    config: dict,
+    tables: dict[str, pd.DataFrame] | None = None,
+    interactive: bool = True,
+) -> list[Section]:
     if not inputs.de_summary:
         return []
     summary = read_tsv(inputs.de_summary)
-    tables = {stem(p): read_tsv(p) for p in inputs.de_tables}
+    if tables is None:
+        tables = {stem(p): read_tsv(p) for p in inputs.de_tables}
     figs: dict[str, list[str]] = {}
     for p in inputs.de_figures:
         figs.setdefault(Path(p).parent.name, []).append(p)
     goi = list(config.get("de", {}).get("genes_of_interest", []))
     names = summary["contrast"].astype(str).tolist()
-    groups = {
-        "The insulin response": [n for n in names if n.startswith("insulin")],
-        "The treatment effect": [n for n in names if n.startswith("treatment")],
-        "Configured contrasts": [n for n in names if not n.startswith(("insulin", "treatment"))],
-    }
+    groups = contrast_groups(names)
     sections = []
     overview = table(summary, "de-summary", "All contrasts", max_rows=None)
     for title, members in groups.items():
@@ -197,7 +241,9 @@ def de_sections(inputs: ReportInputs, config: dict) -> list[Section]:
             body += overview
             goi_fig = [p for p in inputs.de_figures if Path(p).stem == "genes_of_interest"]
             body += _figures(goi_fig)
-        body += "".join(_contrast_block(n, summary, tables, figs, goi) for n in members)
+        body += "".join(
+            _contrast_block(n, summary, tables, figs, goi, interactive) for n in members
+        )
         sections.append(Section(title, body))
     return sections
 
@@ -218,6 +264,16 @@ def enrichment_section(inputs: ReportInputs) -> Section | None:
         n05 = int((pd.to_numeric(t.get("FDR"), errors="coerce") < 0.05).sum()) if len(t) else 0
         body += f"<h3>{name}</h3>" + _p(f"{len(t)} sets tested, {n05} at FDR &lt; 0.05.")
         body += table(story.top_sets(t), f"enr-{slug(name)}", "Top gene sets", searchable=True)
+        ora = Path(p).with_name(f"{name}.ora.tsv")
+        if str(ora) in {str(Path(x)) for x in inputs.enrichment_tables} and ora.exists():
+            o = read_tsv(ora)
+            if len(o):
+                body += table(
+                    story.ora_view(o),
+                    f"ora-{slug(name)}",
+                    "Over-representation among the up and down genes",
+                    searchable=True,
+                )
         shown = _figures(figs.get(name, []))
         body += f"<details><summary>Figures for {name}</summary>{shown}</details>"
     return Section("Pathway enrichment", body)
@@ -288,7 +344,9 @@ def clinical_sections(inputs: ReportInputs) -> list[Section]:
             fdr = next((c for c in ("padj", "FDR") if c in t), None)
             if fdr:
                 body += _p(f"{len(t)} rows, {int((t[fdr] < 0.05).sum())} at FDR &lt; 0.05.")
-            body += table(_sorted(t), f"clin-{slug(k)}", title, max_rows=100, searchable=True)
+            body += table(
+                story.set_names(_sorted(t)), f"clin-{slug(k)}", title, max_rows=100, searchable=True
+            )
         body += _figures(inputs.clinical_figures)
         out.append(Section("Expression vs insulin sensitivity", body))
     return out
@@ -319,20 +377,102 @@ def methods_section(adata: ad.AnnData, config: dict, manifest: str | None) -> Se
     return Section("Methods", body)
 
 
-def render(inputs: ReportInputs, config: dict) -> str:
-    """The report as one self-contained HTML string."""
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answers.Tables:
+    """The run's tables as the first screen and the gene explorer read them."""
+    clinical = {stem(p): read_tsv(p) for p in inputs.clinical_tables}
+    meta_dirs = {Path(p).parent / "meta" for p in inputs.clinical_tables}
+    meta = {}
+    for d in meta_dirs:
+        for name, key in CLINICAL_META.items():
+            if name not in meta and (d / f"{key}.json").exists():
+                meta[name] = _json(d / f"{key}.json")
+    concordance = {stem(p): read_tsv(p) for p in inputs.concordance}
+    return answers.Tables(
+        obs=adata.obs.copy(),
+        config=config,
+        summary=read_tsv(inputs.de_summary) if inputs.de_summary else None,
+        de={stem(p): read_tsv(p) for p in inputs.de_tables},
+        enrichment={
+            stem(p): read_tsv(p) for p in inputs.enrichment_tables if not p.endswith(".ora.tsv")
+        },
+        clinical=clinical,
+        clinical_meta=meta,
+        qc=read_tsv(inputs.qc_samples) if inputs.qc_samples else None,
+        equivalence=read_tsv(inputs.equivalence) if inputs.equivalence else None,
+        concordance=concordance,
+    )
+
+
+def _ordered(tables: dict[str, pd.DataFrame], summary: pd.DataFrame | None) -> dict:
+    if summary is None:
+        return tables
+    order = [c for c in summary["contrast"].astype(str) if c in tables]
+    return {c: tables[c] for c in order + [c for c in tables if c not in order]}
+
+
+def explore_card(n_tested: int, goi: list[str], symbols: set[str]) -> str:
+    """The first screen's invitation to the gene explorer."""
+    chips = "".join(
+        f'<button type="button" data-gene="{html.escape(g)}">{html.escape(g)}</button>'
+        for g in goi
+        if g in symbols
+    )
+    return (
+        '<article class="answer" id="answer-genes"><h3>Where is my gene?</h3>'
+        f'<p class="headline">Any of the <b class="fact" data-fact="explorer.genes" '
+        f'data-v="{n_tested}">{n_tested:,}</b> tested genes is one search away.</p>'
+        "<ul><li>Type a symbol or Ensembl id in <b>Find a gene</b> (top of the page), or click a "
+        "point on any volcano or MA plot: its statistics in every contrast, its association "
+        "with M-value, and each participant's expression by arm, visit and clamp state.</li>"
+        f'<li>Genes of interest:<div class="chips">{chips}</div></li></ul>'
+        '<a class="more" href="#gene-explorer">→ Gene explorer</a></article>'
+    )
+
+
+def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
+    """The report as one self-contained HTML string.
+
+    ``explorer=False`` leaves out the gene explorer, its data and the live plots (the static
+    figures take their place): a report of about a third of the size.
+    """
     adata = ad.read_h5ad(inputs.adata, backed="r")
-    qc = read_tsv(inputs.qc_samples) if inputs.qc_samples else None
+    tb = read_tables(inputs, adata, config)
+    qc = tb.qc
     sections = [cohort_section(adata, config, qc), qc_section(qc, inputs.qc_figures)]
-    sections += de_sections(inputs, config)
+    sections += de_sections(inputs, config, tb.de, interactive=explorer)
     enr = enrichment_section(inputs)
     if enr:
         sections.append(enr)
     sections += clinical_sections(inputs)
     sections.append(methods_section(adata, config, inputs.manifest))
+    data, n_tested = "", 0
+    if explorer:
+        de = _ordered(tb.de, tb.summary)
+        groups = {c: slug(title) for title, cs in contrast_groups(list(de)).items() for c in cs}
+        payload = genedata.gene_payload(adata, de, tb.summary, tb.clinical, config, groups)
+        data, n_tested = genedata.payload_json(payload), payload["n_tested"]
+        log.info("gene explorer data: %s bytes", genedata.sizes(payload))
+    goi = [str(g) for g in config.get("de", {}).get("genes_of_interest", [])]
+    symbols = set(adata.var["symbol"].astype(str))
     env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
     page = env.from_string(TEMPLATE.read_text()).render(
-        cohort=config.get("cohort", "myoclamp"), version=__version__, sections=sections
+        cohort=config.get("cohort", "myoclamp"),
+        version=__version__,
+        sections=sections,
+        first_screen=answers.first_screen(
+            tb, explore_card(n_tested, goi, symbols) if explorer else ""
+        ),
+        explorer=explorer,
+        data=data,
+        n_tested=f"{n_tested:,}",
+        goi=[g for g in goi if g in symbols],
+        example_gene=next((g for g in goi if g in symbols), "PDK4"),
+        css=(HERE / "report.css").read_text(),
+        js=(HERE / "report.js").read_text(),
     )
     log.info("report: %d sections, %.1f MB", len(sections), len(page) / 1e6)
     return page

@@ -85,12 +85,34 @@ def top_genes(table: pd.DataFrame, n: int = 30) -> pd.DataFrame:
     return t[[c for c in cols if c in t]].reset_index(drop=True)
 
 
+def set_names(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``name`` column after ``set``: the GMT description (for GO sets the GO
+    term name, e.g. GO:0036037 -> "CD8-positive, alpha-beta T cell activation")."""
+    if "set" not in table or "name" in table:
+        return table
+    desc = table["description"] if "description" in table else pd.Series("", index=table.index)
+    name = desc.where(desc.notna(), "").astype(str)
+    out = table.drop(columns=[c for c in ("description",) if c in table])
+    out.insert(list(out.columns).index("set") + 1, "name", name.to_numpy())
+    return out
+
+
 def top_sets(table: pd.DataFrame, n: int = 15) -> pd.DataFrame:
-    """The ``n`` gene sets with the smallest FDR (ties by |NES|)."""
-    cols = ["set", "collection", "size", "NES", "pvalue", "FDR"]
+    """The ``n`` gene sets with the smallest FDR (ties by |NES|), named."""
+    cols = ["set", "name", "collection", "size", "NES", "pvalue", "FDR"]
     if table.empty:
         return table
-    t = table.assign(_a=-table["NES"].abs()).sort_values(["FDR", "_a"]).head(n)
+    t = set_names(table.assign(_a=-table["NES"].abs()).sort_values(["FDR", "_a"]).head(n))
+    return t[[c for c in cols if c in t]].reset_index(drop=True)
+
+
+def ora_view(table: pd.DataFrame, n: int = 60) -> pd.DataFrame:
+    """Over-representation rows with the smallest FDR, named, without the gene lists."""
+    cols = ["direction", "set", "name", "collection", "size", "overlap", "odds_ratio", "pvalue",
+            "FDR"]  # fmt: skip
+    if table.empty:
+        return table
+    t = set_names(table.sort_values(["FDR", "pvalue"]).head(n))
     return t[[c for c in cols if c in t]].reset_index(drop=True)
 
 

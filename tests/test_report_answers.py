@@ -1,0 +1,278 @@
+"""The first screen's statements equal the tables they come from (read back from the HTML)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from myoclamp.report import answers
+from myoclamp.report.assemble import read_tsv
+from myoclamp_tools.report_check import expected_facts, mismatches
+
+GOI = ["SLC2A4", "PDK4", "TXNIP"]
+ARMS = {"reference": "placebo", "test": "anakinra"}
+
+
+def _de(n=300, hits=(), seed=0):
+    """A DE table; ``hits`` are (log2FC, padj) rows planted first."""
+    rng = np.random.default_rng(seed)
+    lfc = rng.normal(0, 0.2, n)
+    se = rng.uniform(0.05, 0.3, n)
+    padj = rng.uniform(0.2, 1.0, n)
+    for i, (effect, q) in enumerate(hits):
+        lfc[i], padj[i] = effect, q
+    symbols = [f"G{i}" for i in range(n)]
+    symbols[10:13] = GOI
+    t = pd.DataFrame(
+        {
+            "gene_id": symbols,
+            "symbol": symbols,
+            "baseMean": rng.uniform(10, 1e4, n),
+            "log2FoldChange": lfc,
+            "lfcSE": se,
+            "stat": lfc / se,
+            "pvalue": padj / 20,
+            "padj": padj,
+            "ci_low": lfc - 1.96 * se,
+            "ci_high": lfc + 1.96 * se,
+        }
+    )
+    t.loc[n - 5 :, "padj"] = np.nan  # independent filtering
+    return t
+
+
+def _sets(n=40, called=0, go=True, seed=0):
+    rng = np.random.default_rng(seed)
+    fdr = rng.uniform(0.1, 1, n)
+    fdr[:called] = np.linspace(0.001, 0.04, called)
+    return pd.DataFrame(
+        {
+            "set": [f"GO:{i:07d}" if go else f"SET_{i}" for i in range(n)],
+            "description": [f"process number {i}" for i in range(n)],
+            "collection": "go_bp",
+            "size": 20,
+            "ES": 0.5,
+            "NES": np.linspace(2.5, -2.5, n),
+            "pvalue": fdr / 10,
+            "FDR": fdr,
+        }
+    )
+
+
+def write_run(root: Path) -> Path:
+    """A run directory with every table the first screen reads (small, planted results)."""
+    res = root / "results"
+    for d in ("de", "enrichment", "clinical/meta", "qc"):
+        (res / d).mkdir(parents=True, exist_ok=True)
+    config = {"levels": {"arm": ARMS}, "de": {"genes_of_interest": GOI}}
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+    tables = {
+        "treatment": _de(hits=[(1.2, 0.01), (-0.9, 0.02), (0.8, 0.04), (0.5, 0.08)], seed=1),
+        "insulin": _de(hits=[(1.5, 1e-9), (-1.1, 1e-6), (0.9, 1e-4), (0.7, 0.03)], seed=2),
+        "insulin_placebo": _de(hits=[(1.4, 1e-5), (-1.0, 1e-3)], seed=3),
+        "insulin_anakinra": _de(hits=[(1.3, 1e-4)], seed=4),
+        "treatment_x_insulin": _de(seed=5),
+    }
+    for name, t in tables.items():
+        t.to_csv(res / f"de/{name}.tsv", sep="\t", index=False)
+    _sets(called=0).to_csv(res / "enrichment/treatment.tsv", sep="\t", index=False)
+    _sets(called=3, seed=1).to_csv(res / "enrichment/insulin.tsv", sep="\t", index=False)
+    genes = pd.concat(
+        [
+            _de(hits=[(0.4, 0.01)], seed=6).assign(method="deseq2", n=30),
+            _de(seed=7).assign(method="spearman", n=30),
+        ]
+    ).rename(columns={"log2FoldChange": "estimate"})
+    genes.to_csv(res / "clinical/genes.tsv", sep="\t", index=False)
+    sets = _sets(called=2, seed=2).rename(columns={"NES": "estimate", "FDR": "padj"})
+    sets = sets.assign(ci_low=sets["estimate"] - 0.2, ci_high=sets["estimate"] + 0.2, n=30)
+    sets.to_csv(res / "clinical/sets.tsv", sep="\t", index=False)
+    gsea = pd.concat([_sets(called=4).assign(method="deseq2"), _sets().assign(method="spearman")])
+    gsea.to_csv(res / "clinical/sets_gsea.tsv", sep="\t", index=False)
+    change = _de(seed=8).rename(columns={"log2FoldChange": "estimate"}).assign(n=25)
+    change.to_csv(res / "clinical/change_genes.tsv", sep="\t", index=False)
+    sets.assign(n=25).to_csv(res / "clinical/change_sets.tsv", sep="\t", index=False)
+    (res / "clinical/meta/genes.json").write_text(json.dumps({"covariates": ["age", "sex"]}))
+    endpoints = pd.DataFrame(
+        {
+            "variable": ["hba1c", "m_value", "crp"],
+            "arm_reference": "placebo",
+            "arm_test": "anakinra",
+            "adjusted_for": "baseline",
+            "estimate": [-0.43, 0.02, -1.75],
+            "ci_low": [-0.82, -0.39, -2.92],
+            "ci_high": [-0.035, 0.36, -0.58],
+            "pvalue": [0.034, 0.94, 0.0039],
+        }
+    )
+    for visit in ("baseline", "followup"):
+        for arm in ("reference", "test"):
+            endpoints[f"n_{visit}_{arm}"] = 6
+            endpoints[f"mean_{visit}_{arm}"] = 1.0
+            endpoints[f"sd_{visit}_{arm}"] = 0.5
+    endpoints.to_csv(res / "clinical/endpoints.tsv", sep="\t", index=False)
+    samples = pd.DataFrame(
+        {
+            "sample": [f"S{i}" for i in range(12)],
+            "participant": [f"P{i // 2}" for i in range(12)],
+            "arm": ["placebo"] * 6 + ["anakinra"] * 6,
+            "excluded": [False] * 11 + [True],
+            "qc_flag": [False, True] + [False] * 9 + [True],
+            "outlier": [False, True] + [False] * 10,
+            "sex_agrees": [True] * 11 + [False],
+            "pairing_status": ["ok"] * 11 + ["possible_swap"],
+        }
+    )
+    samples.to_csv(res / "qc/samples.tsv", sep="\t", index=False)
+    return root
+
+
+def tables_of(run: Path) -> answers.Tables:
+    res = run / "results"
+    return answers.Tables(
+        obs=read_tsv(res / "qc/samples.tsv"),
+        config=yaml.safe_load((run / "config.yaml").read_text()),
+        de={p.stem: read_tsv(p) for p in (res / "de").glob("*.tsv")},
+        enrichment={p.stem: read_tsv(p) for p in (res / "enrichment").glob("*.tsv")},
+        clinical={p.stem: read_tsv(p) for p in (res / "clinical").glob("*.tsv")},
+        clinical_meta={"genes": json.loads((res / "clinical/meta/genes.json").read_text())},
+        qc=read_tsv(res / "qc/samples.tsv"),
+    )
+
+
+@pytest.fixture
+def run(tmp_path):
+    return write_run(tmp_path)
+
+
+def test_first_screen_numbers_equal_the_tables(run):
+    page = answers.first_screen(tables_of(run))
+    expected = expected_facts(run)
+    expected.pop("explorer.genes")  # the gene-search card is the report's, not the answers'
+    assert mismatches(page, expected) == []
+    facts = answers.read_facts(page)
+    assert set(facts) == set(expected)  # every number on the screen is checked
+    # the planted results, stated plainly
+    shown = {k: v[1] for k, v in facts.items()}
+    assert (shown["treatment.fdr05"], shown["treatment.up"], shown["treatment.down"]) == (
+        "3",
+        "2",
+        "1",
+    )
+    assert shown["treatment.fdr10"] == "4" and shown["treatment.tested"] == "295"
+    assert (shown["insulin.fdr05"], shown["insulin.top1"], shown["insulin.top1_lfc"]) == (
+        "4",
+        "G0",
+        "1.50",
+    )
+    assert shown["insulin.placebo_fdr05"] == "2" and shown["insulin.anakinra_fdr05"] == "1"
+    assert shown["insulin.sets_called"] == "3" and shown["treatment.sets_called"] == "0"
+    assert shown["insulin.top_set1"] == "process number 0"  # the GO name, not GO:0000000
+    assert shown["endpoints.excluding_zero_names"] == "hba1c, crp"
+    assert (shown["qc.biopsies"], shown["qc.excluded"], shown["qc.flagged"]) == ("12", "1", "2")
+    assert shown["qc.flagged_samples"] == "S1, S11" and shown["qc.arm_anakinra"] == "3"
+    assert shown["mvalue.deseq2_fdr05"] == "1" and shown["mvalue.gsea_deseq2_called"] == "4"
+
+
+def test_the_checker_catches_a_wrong_number(run):
+    page = answers.first_screen(tables_of(run))
+    expected = expected_facts(run)
+    expected.pop("explorer.genes")
+    bad = page.replace(
+        'data-fact="insulin.fdr05" data-v="4">4<', 'data-fact="insulin.fdr05" data-v="4">5<'
+    )
+    assert bad != page
+    assert mismatches(bad, expected) == ["insulin.fdr05: shown as '5', tables give 4"]
+    wrong_value = page.replace(
+        'data-fact="qc.flagged" data-v="2"', 'data-fact="qc.flagged" data-v="3"'
+    )
+    assert any(m.startswith("qc.flagged: page value") for m in mismatches(wrong_value, expected))
+    missing = page.replace('data-fact="treatment.fdr10"', 'data-x="treatment.fdr10"')
+    assert any("treatment.fdr10" in m and "not on" in m for m in mismatches(missing, expected))
+
+
+def test_each_card_links_to_its_section(run):
+    cards, _ = answers.answers(tables_of(run))
+    assert [c.link for c in cards] == [
+        "#the-treatment-effect",
+        "#the-insulin-response",
+        "#expression-vs-insulin-sensitivity",
+        "#clinical-endpoints",
+        "#cohort-and-design",
+    ]
+    assert all(c.headline for c in cards)
+
+
+def test_a_called_set_column_replaces_fdr_when_present(run):
+    tb = tables_of(run)
+    t = tb.enrichment["treatment"].copy()
+    t["enriched"] = [True, True] + [False] * (len(t) - 2)  # e.g. camera's call
+    tb.enrichment["treatment"] = t
+    _, facts = answers.answers(tb)
+    assert facts.values["treatment.sets_called"] == 2
+    assert "called enriched" in answers.first_screen(tb)
+
+
+def test_equivalence_and_second_engine_hooks(run):
+    tb = tables_of(run)
+    page = answers.first_screen(tb)
+    assert "Equivalence tests: not part of this run." in page
+    tb.equivalence = pd.DataFrame(
+        {"contrast": "treatment", "feature": GOI, "equivalent": [True, True, False], "margin": 0.5}
+    )
+    tb.concordance = {
+        "treatment": pd.DataFrame(
+            [
+                {
+                    "engine": "limma-voom",
+                    "both": 3,
+                    "only_first": 0,
+                    "only_second": 1,
+                    "spearman": 0.91,
+                }
+            ]  # fmt: skip
+        )
+    }
+    _, facts = answers.answers(tb)
+    assert facts.values["treatment.eq_shown"] == 2 and facts.values["treatment.eq_tested"] == 3
+    assert facts.values["treatment.conc_both"] == 3 and facts.values["treatment.conc_rho"] == 0.91
+    assert "not part of this run" not in answers.first_screen(tb)
+
+
+def test_missing_stages_leave_their_cards_out(run):
+    tb = tables_of(run)
+    tb.de = {}
+    tb.clinical = {}
+    cards, _ = answers.answers(tb)
+    assert [c.key for c in cards] == ["qc"]
+
+
+def test_a_fact_is_written_once():
+    f = answers.Facts()
+    f.int("a", 1)
+    with pytest.raises(ValueError, match="written twice"):
+        f.int("a", 2)
+
+
+def test_number_formats():
+    assert answers.fmt_int(16009) == "16,009"
+    assert answers.fmt_num(-0.6912) == "−0.69"
+    assert answers.fmt_num(0.0004) == "0.0004"
+    assert answers.fmt_p(9.7e-10) == "9.7e-10" and answers.fmt_p(0.0340) == "0.034"
+
+
+def test_go_sets_are_named():
+    assert answers.set_label("GO:0036037", "CD8-positive, alpha-beta T cell activation") == (
+        "CD8-positive, alpha-beta T cell activation"
+    )
+    assert answers.set_label("OXPHOS", "protein-coding genes annotated to ...") == "OXPHOS"
+    from myoclamp.report.story import ora_view, top_sets
+
+    top = top_sets(_sets(n=5))
+    assert list(top.columns[:2]) == ["set", "name"]
+    assert (top["name"] == "process number " + top["set"].str[3:].astype(int).astype(str)).all()
+    ora = ora_view(_sets(n=5).assign(direction="up", overlap=3, odds_ratio=2.0))
+    assert "name" in ora and "description" not in ora
