@@ -107,7 +107,7 @@ def compare_design(
 ) -> list[dict]:
     """Fit ``design_name`` with the voom engine and R limma on the same input; one row per
     contrast: participants, samples, both correlations and :func:`compare_tables`' figures."""
-    from myoclamp.de.fit import counts_frame
+    from myoclamp.adata import counts_frame
 
     start = time.perf_counter()
     design, fit = fit_mixed_design(adata, design_name, config)

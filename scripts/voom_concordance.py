@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from myoclamp.de.concordance import concordance
-from myoclamp.de.designs import contrast_designs
+from myoclamp.de.specs import contrast_designs
 from myoclamp.de.voom_engine import ENGINE
 from myoclamp_tools.demo import generate
 from myoclamp_tools.rcompare import DEMO_CONFIG, demo_adata

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import anndata as ad
 
-from myoclamp.de.designs import contrast_designs
+from myoclamp.de.specs import contrast_designs
 from myoclamp_tools.bench.measure import run_measured
 
 ENGINES = ("voom", "deseq2")

@@ -1,6 +1,6 @@
 """Designs of the voom engine: participant as a random effect, every usable biopsy kept.
 
-The contrasts have the names and meaning of :func:`myoclamp.de.designs.contrast_specs`; the
+The contrasts have the names and meaning of :func:`myoclamp.de.specs.contrast_specs`; the
 designs differ from the DESeq2 engine's in that participants are not fixed blocks but a block
 with a consensus within-participant correlation (:mod:`myoclamp.de.dupcor`), so a participant
 with one visit, or an insulin biopsy without its basal partner, still informs the cell means:
@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.designs import ContrastSpec, analysed, contrast_specs, full_rank_matrix
+from myoclamp.adata import analysed
+from myoclamp.de.design import full_rank_matrix
 from myoclamp.de.settings import de_settings, trial_levels
+from myoclamp.de.specs import ContrastSpec, contrast_specs
 from myoclamp.errors import InputError, preview
 
 log = logging.getLogger(__name__)

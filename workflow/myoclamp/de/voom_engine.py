@@ -189,7 +189,7 @@ def fit_mixed_design(
         return design, None
     k = unwanted_factors(de, name)
     if k > 0:
-        add_unwanted(design, counts, control_gene_keys(adata, de, name), k)
+        add_unwanted(design, counts, control_gene_keys(adata.var, de, name), k)
     return design, fit_voom(counts, design.matrix, design.block, passes=passes)
 
 
