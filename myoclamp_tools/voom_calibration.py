@@ -27,7 +27,7 @@ from myoclamp_tools.demo.truth import recovery
 from myoclamp_tools.nulls import LEVELS, null_rates, permute_arms
 from myoclamp_tools.rcompare import DEMO_CONFIG, GSE202295_CONFIG, demo_adata
 
-DESEQ2 = "DESeq2"
+DESEQ2 = "deseq2"  # the engine names of the workflow (de.engine)
 #: contrast -> (design, truth column of its planted effects)
 POWER_CONTRASTS = {
     "treatment": ("treatment", "treatment_log2fc"),

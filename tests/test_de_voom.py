@@ -218,7 +218,7 @@ def test_planted_effects_are_found_and_the_table_names_the_engine(trial):
     assert (sig & (planted == 0)).sum() <= 3
     assert np.corrcoef(res.loc[planted != 0, "log2FoldChange"], planted[planted != 0])[0, 1] > 0.9
     table, meta = voom_table(design, fit, "treatment", adata.var)
-    assert set(table["engine"]) == {"limma-voom"}
+    assert set(table["engine"]) == {"voom"}
     assert list(table.columns[:8]) == [
         "gene_id", "symbol", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj",
     ]  # fmt: skip

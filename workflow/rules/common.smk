@@ -29,7 +29,7 @@ from myoclamp.resources import cohort_resources
 SAMPLES = startup_check(config, workflow)
 # mem_mb and runtime (minutes) of every rule: the benchmark's measurements at this cohort's size
 # plus a margin (myoclamp.resources, workflow/resources.tsv; docs/running.md).
-RESOURCES = cohort_resources(len(SAMPLES), config["de"]["engine"])
+RESOURCES = cohort_resources(len(SAMPLES), config["de"]["solver"])
 # How this analysis is reproduced, for the provenance of results/myoclamp.h5ad (no run-specific paths).
 RUN_COMMAND = run_command(workflow.overwrite_configfiles)
 

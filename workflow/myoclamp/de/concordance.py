@@ -21,6 +21,7 @@ CONCORDANCE_COLUMNS = [
     "jaccard",
     "spearman_stat",
     "spearman_log2fc",
+    "alpha",
 ]
 
 
@@ -28,11 +29,14 @@ def concordance(
     a: pd.DataFrame,
     b: pd.DataFrame,
     contrast: str,
-    names: tuple[str, str] = ("DESeq2", "limma-voom"),
+    names: tuple[str, str] = ("deseq2", "voom"),
     alpha: float = 0.05,
 ) -> dict:
     """One row: tables ``a`` and ``b`` (``gene_id``, ``stat``, ``log2FoldChange``, ``padj``) of
-    ``contrast`` compared on the genes both tested (finite statistic in both)."""
+    ``contrast``. Genes significant (``padj < alpha``) under both, under one only (a gene the
+    other engine did not test counts as not significant there), under both with opposite signs,
+    the Jaccard index of the two sets; the Spearman correlations on the genes both tested
+    (finite statistic in both)."""
     ta = a.set_index("gene_id") if "gene_id" in a.columns else a
     tb = b.set_index("gene_id") if "gene_id" in b.columns else b
     both = ta.index.intersection(tb.index)
@@ -66,6 +70,7 @@ def concordance(
         "jaccard": len(common) / len(union) if union else 1.0,
         "spearman_stat": rho("stat"),
         "spearman_log2fc": rho("log2FoldChange"),
+        "alpha": alpha,
     }
 
 

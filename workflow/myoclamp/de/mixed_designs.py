@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from myoclamp.adata import analysed
-from myoclamp.de.design import full_rank_matrix
 from myoclamp.de.settings import de_settings, trial_levels
 from myoclamp.de.specs import ContrastSpec, contrast_specs
 from myoclamp.errors import InputError, preview
@@ -221,8 +220,10 @@ def build_mixed_design(obs: pd.DataFrame, name: str, config: dict) -> MixedDesig
         if not has_clamp:
             return _empty(name, "~ 0 + arm:visit + clamp", meta, specs, "no clamp column")
         meta = meta[meta["clamp"].isin(levels["clamp"])]
+        # participants never clamped (another sub-study) are outside these designs, not left
+        # out of them (as under the DESeq2 engine): no one with an insulin biopsy is left out
         clamped = meta.groupby("participant")["clamp"].agg(lambda s: lv["clamp_insulin"] in set(s))
-        left = pd.DataFrame({"participant": clamped.index[~clamped], "reason": "no insulin biopsy"})
+        left = pd.DataFrame(columns=["participant", "reason"])
         meta = meta[meta["participant"].map(clamped)]
         if name == "insulin":
             matrix = _cells(meta, ["arm", "visit"], levels)
@@ -361,6 +362,8 @@ def _configured(meta: pd.DataFrame, c: dict, specs: list[ContrastSpec]) -> Mixed
     sub[factor] = pd.Categorical(
         sub[factor].astype(str), categories=[str(c["reference"]), str(c["test"])], ordered=True
     )
+    from myoclamp.de.design import full_rank_matrix  # formulaic: only configured designs need it
+
     matrix, dropped = full_rank_matrix(sub, "~ " + " + ".join([*covariates, factor]))
     if dropped:
         log.info("design %s: dropped %d column(s): %s", name, len(dropped), preview(dropped))

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from myoclamp.de.gls import lm_fit
 
@@ -29,8 +28,8 @@ class Voom:
     E: np.ndarray  # genes x samples
     weights: np.ndarray  # genes x samples
     lib_size: np.ndarray  # samples
-    trend_x: np.ndarray  # sorted mean log2 count of each gene
-    trend_y: np.ndarray  # lowess fit of sqrt(residual SD) there
+    trend_x: np.ndarray  # the lowess curve's knots: sorted mean log2 counts where it was fitted
+    trend_y: np.ndarray  # lowess fit of sqrt(residual SD) there (linear in between)
 
 
 def tmm_factors(
@@ -124,14 +123,113 @@ def log_cpm(counts: np.ndarray, lib_size: np.ndarray) -> np.ndarray:
     return np.log2((np.asarray(counts, dtype=float) + 0.5) / (lib_size + 1.0) * 1e6)
 
 
-def r_lowess(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
+def r_lowess(
+    x: np.ndarray, y: np.ndarray, span: float, iterations: int = 3, knots: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """R's ``lowess(x, y, f = span)`` (3 robustness iterations, delta 1 % of the range of x):
-    sorted x and the fitted values (statsmodels' lowess is the same algorithm)."""
+    sorted x and the fitted values. With ``knots``, only the points where a local fit was made:
+    the curve is linear between them (R interpolates the others), so it is the same curve."""
     order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
+    xs, ys = np.asarray(x, dtype=float)[order], np.asarray(y, dtype=float)[order]
     delta = 0.01 * float(xs[-1] - xs[0])
-    fitted = lowess(ys, xs, frac=span, it=3, delta=delta, is_sorted=True, return_sorted=False)
-    return xs, fitted
+    fitted, points = clowess(xs, ys, span, iterations, delta)
+    return (xs[points], fitted[points]) if knots else (xs, fitted)
+
+
+def _lowess_points(x: np.ndarray, ns: int, delta: float) -> tuple[np.ndarray, ...]:
+    """The points where R's ``clowess`` fits (the others are interpolated or copied from a tie),
+    with each one's window ``[left, right]`` of ``ns`` neighbours and the last tie it is copied
+    to. They depend on ``x`` alone, so every robustness iteration reuses them."""
+    n = len(x)
+    points, lefts, rights, lasts = [], [], [], []
+    i, left, right = 0, 0, ns - 1
+    while True:
+        while right < n - 1 and x[i] - x[left] > x[right + 1] - x[i]:
+            left, right = left + 1, right + 1  # the window moves while its radius shrinks
+        last = int(np.searchsorted(x, x[i], side="right")) - 1  # ties of x[i] take its value
+        points.append(i), lefts.append(left), rights.append(right), lasts.append(last)
+        if last >= n - 1:
+            break
+        i = max(last + 1, int(np.searchsorted(x, x[i] + delta, side="right")) - 1)
+    return np.array(points), np.array(lefts), np.array(rights), np.array(lasts)
+
+
+def _local_fit(
+    x: np.ndarray, y: np.ndarray, i: int, left: int, right: int, rw: np.ndarray | None
+) -> float:
+    """R's ``lowest``: the tricube-weighted local linear fit at ``x[i]`` over its window (plus
+    ties on the right); ``y[i]`` when every weight is zero."""
+    xi = x[i]
+    h = max(xi - x[left], x[right] - xi)
+    h9, h1 = 0.999 * h, 0.001 * h
+    stop = min(len(x), int(np.searchsorted(x, xi + h, side="right")) + 1)
+    xw = x[left:stop]
+    r = np.abs(xw - xi)
+    beyond = np.flatnonzero((r > h9) & (xw > xi))
+    end = int(beyond[0]) if len(beyond) else len(xw)
+    xw, r = xw[:end], r[:end]
+    t = r / h if h > 0 else np.zeros_like(r)
+    u = 1.0 - t * t * t
+    w = np.where(r <= h9, np.where(r <= h1, 1.0, u * u * u), 0.0)
+    if rw is not None:
+        w = w * rw[left : left + end]
+    a = w.sum()
+    if a <= 0.0:
+        return float(y[i])
+    w = w / a
+    if h > 0.0:
+        centre = np.sum(w * xw)
+        d = xw - centre
+        c = np.sum(w * d * d)
+        if np.sqrt(c) > 0.001 * (x[-1] - x[0]):
+            w = w * ((xi - centre) / c * d + 1.0)
+    return float(np.sum(w * y[left : left + end]))
+
+
+def clowess(
+    x: np.ndarray, y: np.ndarray, f: float, iterations: int, delta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``clowess`` (``src/library/stats/src/lowess.c``) on sorted ``x``: local linear fits
+    at points at least ``delta`` apart, linear interpolation between them, ``iterations``
+    robustness rounds with bisquare weights of the residuals over 6 median absolute residuals.
+    Returns the fitted values and the indices of the points fitted (increasing x)."""
+    n = len(x)
+    if n < 2:
+        return np.asarray(y, dtype=float).copy(), np.arange(n)
+    ns = max(2, min(n, int(f * n + 1e-7)))
+    points, lefts, rights, lasts = _lowess_points(x, ns, delta)
+    # each point not fitted lies between the last tie of one fitted point and the next fitted one
+    prev = np.concatenate([[-1], lasts[:-1]])
+    gap = [np.arange(p + 1, i) for p, i in zip(prev, points, strict=True)]
+    between = np.concatenate(gap) if gap else np.array([], dtype=int)
+    owner = np.repeat(np.arange(len(points)), [len(g) for g in gap])
+    ties = [np.arange(i + 1, last + 1) for i, last in zip(points, lasts, strict=True)]
+    tied = np.concatenate(ties)
+    tie_owner = np.repeat(np.arange(len(points)), [len(g) for g in ties])
+    rw = None
+    fitted = np.empty(n)
+    for iteration in range(iterations + 1):
+        at = np.array([_local_fit(x, y, *p, rw) for p in zip(points, lefts, rights, strict=True)])
+        fitted[points] = at
+        fitted[tied] = at[tie_owner]
+        if len(between):
+            lo = prev[owner]
+            hi = points[owner]
+            alpha = (x[between] - x[lo]) / (x[hi] - x[lo])
+            fitted[between] = alpha * fitted[hi] + (1.0 - alpha) * fitted[lo]
+        if iteration == iterations:
+            break
+        res = np.abs(y - fitted)
+        sc = res.sum() / n
+        m1 = n // 2
+        part = np.partition(res, [n - m1 - 1, m1] if n % 2 == 0 else [m1])
+        cmad = 3.0 * (part[m1] + part[n - m1 - 1]) if n % 2 == 0 else 6.0 * part[m1]
+        if cmad < 1e-7 * sc:
+            break
+        q = res / cmad
+        v = 1.0 - q * q
+        rw = np.where(res <= 0.001 * cmad, 1.0, np.where(res <= 0.999 * cmad, v * v, 0.0))
+    return fitted, points
 
 
 def interpolate_trend(tx: np.ndarray, ty: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -165,7 +263,7 @@ def voom(
     sx = y.mean(axis=1) + np.mean(np.log2(lib_size + 1.0)) - np.log2(1e6)
     sy = np.sqrt(fit.sigma)
     nonzero = counts.sum(axis=1) > 0
-    tx, ty = r_lowess(sx[nonzero], sy[nonzero], span)
+    tx, ty = r_lowess(sx[nonzero], sy[nonzero], span, knots=True)
     fitted = fit.coefficients @ np.asarray(design, dtype=float).T
     # log2(1e-6 * 2^fitted * (lib.size + 1)), without the round trip through 2^x
     fitted_logcount = fitted + (np.log2(lib_size + 1.0) - np.log2(1e6))

@@ -20,9 +20,9 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from myoclamp.adata import expression_filter
 from myoclamp.de.dupcor import duplicate_correlation
 from myoclamp.de.ebayes import ebayes
-from myoclamp.de.fit import expression_filter
 from myoclamp.de.gls import LinearFit, contrasts_fit, lm_fit
 from myoclamp.de.mixed_designs import MixedDesign, build_mixed_design
 from myoclamp.de.settings import de_settings, unwanted_factors
@@ -31,9 +31,12 @@ from myoclamp.de.voom import Voom, tmm_factors, voom
 
 log = logging.getLogger(__name__)
 
-ENGINE = "limma-voom"
-#: voom + correlation rounds (limma's guide: twice)
+#: the engine's name in tables, metadata, the summary and the concordance table (``de.engine``)
+ENGINE = "voom"
+#: voom + correlation rounds (limma's guide: twice; ``de.voom.passes``)
 PASSES = 2
+#: voom's lowess span (limma 3.54; ``de.voom.span``)
+SPAN = 0.5
 
 #: result columns: DESeq2's names where they mean the same, then limma's own
 VOOM_COLUMNS = [
@@ -76,6 +79,7 @@ def fit_voom(
     design: pd.DataFrame,
     block: pd.Series | np.ndarray | None,
     passes: int = PASSES,
+    span: float = SPAN,
 ) -> VoomFit:
     """Fit ``design`` (samples x columns) to ``counts`` (samples x genes, filtered) with voom
     weights and, given ``block`` (participant per sample), the consensus correlation."""
@@ -89,13 +93,13 @@ def fit_voom(
     blk = None if block is None else np.asarray(block).astype(str)
     correlations: list[float] = []
     rho = 0.0
-    v = voom(y, x, lib)
+    v = voom(y, x, lib, span=span)
     if blk is not None:
         for i in range(passes):
             rho = duplicate_correlation(v.E, x, blk, weights=v.weights).consensus
             correlations.append(rho)
             if i < passes - 1:
-                v = voom(y, x, lib, block=blk, correlation=rho)
+                v = voom(y, x, lib, block=blk, correlation=rho, span=span)
     fit = lm_fit(v.E, x, weights=v.weights, block=blk, correlation=rho)
     scaled = lib / np.exp(np.mean(np.log(lib)))
     seconds = time.perf_counter() - start
@@ -170,11 +174,13 @@ def voom_contrast(
 
 
 def fit_mixed_design(
-    adata, name: str, config: dict, passes: int = PASSES
+    adata, name: str, config: dict, passes: int | None = None
 ) -> tuple[MixedDesign, VoomFit | None]:
     """Build design ``name`` from ``adata.obs`` (:mod:`myoclamp.de.mixed_designs`), filter genes
-    as the DESeq2 engine does, and fit it; the fit is None when the design is not estimable."""
+    as the DESeq2 engine does, and fit it (``de.voom``'s passes and span; ``passes`` overrides);
+    the fit is None when the design is not estimable."""
     de = de_settings(config)
+    options = de["voom"]
     design = build_mixed_design(adata.obs, name, config)
     if design.matrix is None or design.reason:
         return design, None
@@ -190,7 +196,13 @@ def fit_mixed_design(
     k = unwanted_factors(de, name)
     if k > 0:
         add_unwanted(design, counts, control_gene_keys(adata.var, de, name), k)
-    return design, fit_voom(counts, design.matrix, design.block, passes=passes)
+    return design, fit_voom(
+        counts,
+        design.matrix,
+        design.block,
+        passes=options["passes"] if passes is None else passes,
+        span=options["span"],
+    )
 
 
 def raw_counts(adata, samples: pd.Index) -> pd.DataFrame:
