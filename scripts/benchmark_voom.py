@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default=str(ROOT / "config.yaml"))
     ap.add_argument("--engines", default="voom,deseq2")
     ap.add_argument("--designs", default=",".join(DESIGNS))
-    ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--cpus", type=int, default=2, help="CPUs of a DESeq2 fit (de_fit: 2)")
+    ap.add_argument(
+        "--voom-cpus", type=int, default=1, help="BLAS threads of a voom fit (de_voom: 1)"
+    )
     ap.add_argument("--budget", type=float, default=1800, help="seconds per run")
     ap.add_argument("--workdir", default="")
     ap.add_argument("--out", default="", help="also write the rows here (TSV)")
@@ -88,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     designs = args.designs.split(",")
 
     def one(engine: str, design: str) -> dict:
-        row = run_child(__file__, engine, design, h5ad, config_json, args.cpus, args.budget)
+        cpus = args.voom_cpus if engine == "voom" else args.cpus
+        row = run_child(__file__, engine, design, h5ad, config_json, cpus, args.budget)
         print(
             f"{engine}\t{design}\t{row['status']}\tfit {row.get('fit_seconds')} s\t"
             f"total {row.get('total_seconds')} s\tCPU {row.get('cpu_seconds')} s",

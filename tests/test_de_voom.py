@@ -387,3 +387,77 @@ def test_a_design_that_cannot_be_fitted_gives_an_empty_table_with_its_reason(tri
     table, meta = voom_table(design, fit, "insulin", adata.var)
     assert table.empty and "engine" in table.columns
     assert meta["estimable"] is False and meta["reason"] == "no clamp column"
+
+
+# R 4.2: x <- c(1, 2, 2, 3, 5, 5, 5, 6, 8, 9, 9.5, 11, 12, 12, 14, 15, 17, 18, 21, 22)
+#        y <- c(2.1, 2.9, 3.5, 1.8, 4.0, 6.2, 3.9, 5.1, 7.7, 6.0, 20.0, 8.2, 9.1, 7.9, 10.4,
+#               9.8, 12.5, 11.1, 14.0, 13.2)
+#        sprintf("%.15g", lowess(x, y, f = 0.4)$y); the same with delta = 3
+LOWESS_X = np.array([1, 2, 2, 3, 5, 5, 5, 6, 8, 9, 9.5, 11, 12, 12, 14, 15, 17, 18, 21, 22])
+LOWESS_Y = np.array(
+    [2.1, 2.9, 3.5, 1.8, 4.0, 6.2, 3.9, 5.1, 7.7, 6.0, 20.0, 8.2, 9.1, 7.9, 10.4, 9.8, 12.5,
+     11.1, 14.0, 13.2]
+)  # fmt: skip
+R_LOWESS = {
+    0.21: [
+        2.35107023495695,
+        2.71613425991374,
+        2.71613425991374,
+        3.18418856869213,
+        4.33001245161969,
+        4.33001245161969,
+        4.33001245161969,
+        5.3615272077887,
+        6.61161337652099,
+        7.12153809980338,
+        7.35693854081217,
+        7.98676506501131,
+        8.63612962378752,
+        8.63612962378752,
+        9.8642520288976,
+        10.3827235020672,
+        11.4046546025811,
+        11.9280023046956,
+        13.2609564438076,
+        13.7084448144566,
+    ],
+    3.0: [
+        2.32917954254696,
+        2.77468622831186,
+        2.77468622831186,
+        3.22019291407676,
+        4.69028431103744,
+        4.69028431103744,
+        4.69028431103744,
+        5.42533000951778,
+        6.536128583937,
+        7.09152787114661,
+        7.34823178150895,
+        8.11834351259597,
+        8.63175133332064,
+        8.63175133332064,
+        9.80104283467121,
+        10.3856885853465,
+        11.4177909720082,
+        11.9338421653391,
+        13.2644304525646,
+        13.7108144241516,
+    ],
+}  # delta -> R's fit (0.21: R's default, 1 % of the range); fmt: skip
+
+
+@pytest.mark.parametrize("delta", sorted(R_LOWESS))
+def test_lowess_matches_r_with_ties_an_outlier_and_skipped_points(delta):
+    from myoclamp.de.voom import clowess, r_lowess
+
+    fitted, points = clowess(LOWESS_X, LOWESS_Y, 0.4, 3, delta)
+    np.testing.assert_allclose(fitted, R_LOWESS[delta], rtol=0, atol=1e-12)
+    if delta == 3.0:  # points within delta of a fitted one are interpolated, not fitted
+        assert len(points) < len(np.unique(LOWESS_X))
+    else:
+        xs, ys = r_lowess(LOWESS_X[::-1], LOWESS_Y[::-1], 0.4)  # sorts as R's lowess does
+        np.testing.assert_allclose(xs, LOWESS_X)
+    # the curve through the fitted points alone is the whole curve (what voom interpolates)
+    np.testing.assert_allclose(
+        np.interp(LOWESS_X, LOWESS_X[points], fitted[points]), fitted, rtol=0, atol=1e-12
+    )

@@ -36,12 +36,15 @@ def child_main(args: list[str]) -> None:
     contrasts = [c for c, d in contrast_designs(config, adata.obs).items() if d == design]
     cpu0, t0 = time.process_time(), time.perf_counter()
     if engine == "voom":
+        from threadpoolctl import threadpool_limits
+
         from myoclamp.de.voom_engine import fit_mixed_design, voom_table
 
-        built, fit = fit_mixed_design(adata, design, config)
-        fit_seconds = time.perf_counter() - t0
-        for name in contrasts:
-            voom_table(built, fit, name, adata.var)
+        with threadpool_limits(limits=int(cpus)):  # the de_voom rules' threads (1)
+            built, fit = fit_mixed_design(adata, design, config)
+            fit_seconds = time.perf_counter() - t0
+            for name in contrasts:
+                voom_table(built, fit, name, adata.var)
         extra = {
             "samples": built.n_samples,
             "participants": built.n_participants,

@@ -40,6 +40,13 @@ def settings(*sections):
     return _settings(config, sections)
 
 
+def in_report(paths, caption, category):
+    """``paths`` shown in Snakemake's report with ``caption`` (as they are when it is None)."""
+    if caption is None:
+        return paths
+    return report(paths, caption=caption, category=category)
+
+
 def pngs(targets):
     """The figures among a stage's targets."""
     return [t for t in targets if t.endswith(".png")]

@@ -1,4 +1,4 @@
-from myoclamp.de.settings import engine_settings, engines
+from myoclamp.de.settings import engine_dir, engine_outputs, engine_settings, engines
 from myoclamp.de.specs import contrast_designs
 
 # contrast -> design (fit); the enrichment stage iterates over DE_CONTRASTS
@@ -17,13 +17,8 @@ DE_ENGINES = engines(config["de"])
 DE_PRIMARY, DE_OTHERS = DE_ENGINES[0], DE_ENGINES[1:]
 
 
-def de_dir(engine):
-    """Where an engine's tables go: results/de/ for the primary engine."""
-    return "results/de" if engine == DE_PRIMARY else f"results/de/{engine}"
-
-
 DE_OTHER_TABLES = [
-    f"{de_dir(e)}/{c}.tsv" for e in DE_OTHERS for c in DE_CONTRASTS
+    f"{engine_dir(e, DE_PRIMARY)}/{c}.tsv" for e in DE_OTHERS for c in DE_CONTRASTS
 ]
 DE_CONCORDANCE = ["results/de/concordance.tsv"] if DE_OTHERS else []
 
@@ -44,26 +39,21 @@ DE_CAPTIONS = {
     "ma": "../report/de_ma.rst",
     "pvalues": "../report/de_pvalues.rst",
     "forest": "../report/de_forest.rst",
+    "concordance": "../report/de_concordance.rst",
 }
 
 
-def de_outputs(engine, design):
-    """The outputs of one engine's job for one design: each contrast's table and metadata, and
-    for the primary engine its figures (shown in Snakemake's report)."""
-    cs = DE_DESIGNS[design]
-    out = {
-        "tsv": [f"{de_dir(engine)}/{c}.tsv" for c in cs],
-        "meta": [f"{de_dir(engine)}/meta/{c}.json" for c in cs],
+# per engine and design: the job's outputs (the primary engine's shown in Snakemake's report)
+DE_OUTPUTS = {
+    (e, d): {
+        k: in_report(
+            v, DE_CAPTIONS.get(k) if e == DE_PRIMARY else None, "Differential expression"
+        )
+        for k, v in engine_outputs(e, DE_PRIMARY, cs, DE_PLOTS).items()
     }
-    if engine == DE_PRIMARY:
-        out.update({p: [f"results/de/plots/{c}/{p}.png" for c in cs] for p in DE_PLOTS})
-        out = {
-            k: report(v, caption=DE_CAPTIONS[k], category="Differential expression")
-            if k in DE_CAPTIONS
-            else v
-            for k, v in out.items()
-        }
-    return out
+    for e in DE_ENGINES
+    for d, cs in DE_DESIGNS.items()
+}
 
 
 # One job per design and engine: the fit, then every contrast read from it (tables, metadata,
@@ -77,7 +67,7 @@ for _design, _contrasts in DE_DESIGNS.items():
             input:
                 adata="results/adata/counts.h5ad",
             output:
-                **de_outputs("deseq2", _design),
+                **DE_OUTPUTS["deseq2", _design],
             log:
                 f"logs/de/fit_{_design}.log",
             benchmark:
@@ -103,7 +93,7 @@ for _design, _contrasts in DE_DESIGNS.items():
             input:
                 adata="results/adata/counts.h5ad",
             output:
-                **de_outputs("voom", _design),
+                **DE_OUTPUTS["voom", _design],
             log:
                 f"logs/de/voom_{_design}.log",
             benchmark:
@@ -128,7 +118,9 @@ rule de_summary:
         meta=expand("results/de/meta/{contrast}.json", contrast=DE_CONTRASTS),
         other_tsv=DE_OTHER_TABLES,
         other_meta=[
-            f"{de_dir(e)}/meta/{c}.json" for e in DE_OTHERS for c in DE_CONTRASTS
+            f"{engine_dir(e, DE_PRIMARY)}/meta/{c}.json"
+            for e in DE_OTHERS
+            for c in DE_CONTRASTS
         ],
         adata="results/adata/counts.h5ad",
     output:
@@ -143,11 +135,7 @@ rule de_summary:
             category="Differential expression",
         ),
         concordance=[
-            report(
-                p,
-                caption="../report/de_concordance.rst",
-                category="Differential expression",
-            )
+            in_report(p, DE_CAPTIONS["concordance"], "Differential expression")
             for p in DE_CONCORDANCE
         ],
     log:

@@ -41,6 +41,27 @@ def engines(de: dict) -> list[str]:
     return [primary, *([e for e in ENGINES if e != primary] if de["compare_engines"] else [])]
 
 
+def engine_dir(engine: str, primary: str) -> str:
+    """Where an engine's tables go: ``results/de`` for the primary engine (``de.engine``),
+    ``results/de/<engine>`` for the other one."""
+    return "results/de" if engine == primary else f"results/de/{engine}"
+
+
+def engine_outputs(
+    engine: str, primary: str, contrasts: list[str], figures: list[str]
+) -> dict[str, list[str]]:
+    """The files one engine's job for one design writes: each contrast's table (``tsv``) and
+    metadata (``meta``), and for the primary engine each of ``figures`` per contrast."""
+    where = engine_dir(engine, primary)
+    out = {
+        "tsv": [f"{where}/{c}.tsv" for c in contrasts],
+        "meta": [f"{where}/meta/{c}.json" for c in contrasts],
+    }
+    if engine == primary:
+        out |= {f: [f"results/de/plots/{c}/{f}.png" for c in contrasts] for f in figures}
+    return out
+
+
 def engine_settings(settings: dict, engine: str, primary: bool) -> dict:
     """A rule's settings (:func:`myoclamp.config.settings` with ``de``) for the fits of
     ``engine``: without the other engine's keys (:data:`ENGINE_KEYS`), the layout keys and, for
