@@ -47,7 +47,9 @@ DE_CAPTIONS = {
 DE_OUTPUTS = {
     (e, d): {
         k: in_report(
-            v, DE_CAPTIONS.get(k) if e == DE_PRIMARY else None, "Differential expression"
+            v,
+            DE_CAPTIONS.get(k) if e == DE_PRIMARY else None,
+            "Differential expression",
         )
         for k, v in engine_outputs(e, DE_PRIMARY, cs, DE_PLOTS).items()
     }
