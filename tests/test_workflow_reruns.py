@@ -205,6 +205,24 @@ def test_forcerun_reruns_one_rule_and_its_dependents_only(tiny, all_jobs, tmp_pa
     ]
 
 
+def test_forcerun_of_the_voom_engine_leaves_the_deseq2_fits_alone(tiny, all_jobs, tmp_path):
+    """The engines' fits are separate jobs: rerunning one engine replans its jobs and what reads
+    them (summary, concordance, report), never the other engine's fits or the enrichment of the
+    primary engine's tables."""
+    voom = [j for j in all_jobs if j.rule.startswith("de_voom_")]
+    fits = design_jobs(all_jobs)
+    assert len(voom) == len(fits)  # de.compare_engines: both engines by default
+    assert all(
+        re.fullmatch(r"results/de/voom/(meta/)?\w+\.(tsv|json)", o) for j in voom for o in j.outputs
+    )
+    fake_complete_run(tmp_path, all_jobs)
+    done = ("--rerun-triggers", "mtime")
+    planned = dry_run(tmp_path, tiny, *done, "--forcerun", *[j.rule for j in voom])
+    assert {key(j) for j in planned} == {key(j) for j in dependents(all_jobs, voom)}
+    assert not [j for j in planned if j.rule.startswith("de_fit_") or j.stage == "enrichment"]
+    assert "de_summary" in {j.rule for j in planned}
+
+
 # --- killed runs ---------------------------------------------------------------------------
 
 # Loaded by every Python process of the test run (PYTHONPATH): when the rule moves its finished

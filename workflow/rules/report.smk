@@ -8,6 +8,8 @@ rule report_h5ad:
         qc="results/adata/qc.h5ad",
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
+        other_de_tables=DE_OTHER_TABLES,
+        concordance=DE_CONCORDANCE,
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
     output:
@@ -37,6 +39,7 @@ rule report_html:
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
         de_figures=pngs(DE_TARGETS),
+        concordance=DE_CONCORDANCE,
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         enrichment_figures=pngs(ENRICHMENT_TARGETS),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),

@@ -14,4 +14,6 @@ with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
         config=snakemake.params.settings,
         command=snakemake.params.command,
         out=snakemake.output.h5ad,
+        other_de_tables=list(inp.other_de_tables),
+        concordance=inp.concordance[0] if inp.concordance else None,
     )

@@ -17,6 +17,7 @@ inputs = ReportInputs(
     clinical_tables=list(inp.clinical_tables),
     clinical_figures=list(inp.clinical_figures),
     manifest=inp.manifest,
+    concordance=inp.concordance[0] if inp.concordance else None,
 )
 with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
     write_report(inputs, snakemake.params.settings, snakemake.output.html)

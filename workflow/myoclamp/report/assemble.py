@@ -46,7 +46,7 @@ def de_varm(table: pd.DataFrame, var_names: pd.Index) -> pd.DataFrame:
     t = table.set_index(table["gene_id"].astype(str))
     out = pd.DataFrame(index=var_names)
     for col in t.columns:
-        if col in ("gene_id", "symbol", "method"):
+        if col in ("gene_id", "symbol", "method", "engine"):
             continue
         values = t[col].reindex(var_names)
         if values.dtype == object or values.dtype == bool:
@@ -82,8 +82,12 @@ def assemble(
     clinical_tables: list[str],
     config: dict,
     command: str,
+    other_de_tables: list[str] = (),
+    concordance: str | None = None,
 ) -> ad.AnnData:
-    """The whole analysis in one AnnData (X = raw counts)."""
+    """The whole analysis in one AnnData (X = raw counts). ``other_de_tables`` are the second
+    engine's tables (``results/de/<engine>/{contrast}.tsv``), stored as ``de_<engine>_<contrast>``
+    in varm beside the run's own ``de_<contrast>``; ``concordance`` goes to ``uns["de"]``."""
     adata = ad.read_h5ad(qc_h5ad)
     for path in de_tables:
         name = stem(path)
@@ -91,6 +95,9 @@ def assemble(
         adata.varm[f"de_{name}"] = de_varm(table, adata.var_names)
         tested = adata.varm[f"de_{name}"]["padj"].notna()
         adata.var[f"tested_{name}"] = tested.to_numpy()
+    for path in other_de_tables:
+        engine = Path(path).parent.name
+        adata.varm[f"de_{engine}_{stem(path)}"] = de_varm(read_tsv(path), adata.var_names)
     analysed = np.zeros(adata.n_vars, dtype=bool)
     for name in [k for k in adata.varm if k.startswith("de_")]:
         analysed |= adata.varm[name]["baseMean"].notna().to_numpy()
@@ -98,6 +105,8 @@ def assemble(
     uns_de = {}
     if de_summary:
         uns_de["summary"] = uns_frame(read_tsv(de_summary))
+    if concordance:
+        uns_de["concordance"] = uns_frame(read_tsv(concordance))
     adata.uns["de"] = uns_de
     adata.uns["enrichment"] = {
         # set tests under the contrast's name; prerank without its leading-edge gene lists

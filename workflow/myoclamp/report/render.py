@@ -51,7 +51,7 @@ class ReportInputs:
     manifest: str | None = None
     # hooks for later stages, shown on the first screen when given (see report.answers)
     equivalence: str | None = None
-    concordance: list[str] = field(default_factory=list)
+    concordance: str | None = None  # results/de/concordance.tsv (de.compare_engines)
 
 
 def _p(text: str, cls: str = "") -> str:
@@ -130,6 +130,28 @@ def _unwanted_sentence(factors: object) -> str:
     )
 
 
+def engine_rows(summary: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary's rows of the primary engine (``de.engine``: the run's tables) and of the
+    other engine (``de.compare_engines``); a summary without an ``engine`` column is all primary."""
+    if "engine" not in summary:
+        return summary, summary.iloc[:0]
+    primary = summary["engine"].astype(str) == str(config.get("de", {}).get("engine", "deseq2"))
+    return summary[primary], summary[~primary]
+
+
+def _other_engine_sentence(name: str, others: pd.DataFrame) -> str:
+    """Who entered the contrast under the other engine."""
+    parts = []
+    for _, r in others[others["contrast"].astype(str) == name].iterrows():
+        one = r.get("participants_one_biopsy")
+        single = f", {int(one)} with one biopsy" if pd.notna(one) else ""
+        parts.append(
+            f" Under {answers.engine_label(r['engine'])}: {r.get('samples', 'NA')} samples of "
+            f"{r.get('participants', 'NA')} participants{single}."
+        )
+    return "".join(parts)
+
+
 def _contrast_block(
     name: str,
     summary: pd.DataFrame,
@@ -138,6 +160,7 @@ def _contrast_block(
     goi: list[str],
     interactive: bool = True,
     sets: dict | None = None,
+    others: pd.DataFrame | None = None,
 ) -> str:
     """One contrast: its design, the honest-null statement for genes and gene sets, the genes of
     interest, the top genes and figures. ``sets``: contrast -> (set tests, prerank) tables."""
@@ -150,6 +173,7 @@ def _contrast_block(
             f"Design <code>{r.get('formula', '')}</code>; "
             f"{r.get('samples', 'NA')} samples of {r.get('participants', 'NA')} participants."
             + _unwanted_sentence(r.get("unwanted_factors"))
+            + (_other_engine_sentence(name, others) if others is not None else "")
         )
         if str(r.get("estimable", "yes")) == "no":
             return body + _p(f"Not estimable from these data: {r.get('reason', '')}", "warn")
@@ -220,6 +244,8 @@ def de_sections(
     if not inputs.de_summary:
         return []
     summary = read_tsv(inputs.de_summary)
+    everything = summary
+    summary, others = engine_rows(summary, config)
     if tables is None:
         tables = {stem(p): read_tsv(p) for p in inputs.de_tables}
     figs: dict[str, list[str]] = {}
@@ -229,7 +255,15 @@ def de_sections(
     names = summary["contrast"].astype(str).tolist()
     groups = contrast_groups(names)
     sections = []
-    overview = table(summary, "de-summary", "All contrasts", max_rows=None)
+    overview = table(everything, "de-summary", "All contrasts", max_rows=None)
+    if inputs.concordance:
+        overview += '<h3 id="de-engines">Both engines per contrast</h3>' + table(
+            read_tsv(inputs.concordance),
+            "de-concordance",
+            "Genes at FDR alpha under both engines and under one only, and the Spearman "
+            "correlation of their statistics (engine_a: the run's tables)",
+            max_rows=None,
+        )
     for title, members in groups.items():
         if not members:
             continue
@@ -249,7 +283,8 @@ def de_sections(
             goi_fig = [p for p in inputs.de_figures if Path(p).stem == "genes_of_interest"]
             body += _figures(goi_fig)
         body += "".join(
-            _contrast_block(n, summary, tables, figs, goi, interactive, sets) for n in members
+            _contrast_block(n, summary, tables, figs, goi, interactive, sets, others)
+            for n in members
         )
         sections.append(Section(title, body))
     return sections
@@ -430,7 +465,6 @@ def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answer
         for name, key in CLINICAL_META.items():
             if name not in meta and (d / f"{key}.json").exists():
                 meta[name] = _json(d / f"{key}.json")
-    concordance = {stem(p): read_tsv(p) for p in inputs.concordance}
     return answers.Tables(
         obs=adata.obs.copy(),
         config=config,
@@ -443,7 +477,7 @@ def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answer
         clinical_meta=meta,
         qc=read_tsv(inputs.qc_samples) if inputs.qc_samples else None,
         equivalence=read_tsv(inputs.equivalence) if inputs.equivalence else None,
-        concordance=concordance,
+        concordance=read_tsv(inputs.concordance) if inputs.concordance else None,
     )
 
 
