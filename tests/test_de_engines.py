@@ -90,7 +90,10 @@ def run(tmp_path_factory):
             c: {kind: str(root / files[i]) for kind, files in paths.items()}
             for i, c in enumerate(CONTRASTS)
         }
-    write_design(str(h5ad), "treatment", engine_settings(given, "deseq2", True), out["deseq2"])
+    matrix = str(root / "designs" / "treatment.tsv")
+    write_design(
+        str(h5ad), "treatment", engine_settings(given, "deseq2", True), out["deseq2"], matrix
+    )
     write_voom_design(str(h5ad), "treatment", engine_settings(given, "voom", False), out["voom"])
     summary, concordance = root / "summary.tsv", root / "concordance.tsv"
     write_overview(
@@ -179,6 +182,6 @@ def test_deseq2_as_the_second_engine_writes_no_figures(run, tmp_path):
     paths = engine_outputs("deseq2", "voom", CONTRASTS, list(PLOTS))
     outputs = {"treatment": {k: str(tmp_path / v[0]) for k, v in paths.items()}}
     given = engine_settings(settings(config, ("de", "levels")), "deseq2", primary=False)
-    write_design(str(root / "counts.h5ad"), "treatment", given, outputs)
+    write_design(str(root / "counts.h5ad"), "treatment", given, outputs, str(tmp_path / "d.tsv"))
     assert (tmp_path / "results/de/deseq2/treatment.tsv").exists()
     assert not (tmp_path / "results/de/plots").exists()

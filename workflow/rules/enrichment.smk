@@ -47,7 +47,9 @@ for _design, _contrasts in DE_DESIGNS.items():
             adata="results/adata/counts.h5ad",
             # the design matrix of the DESeq2 fit the contrasts are read from, and their weights
             design=f"results/de/designs/{_design}.tsv",
-            meta=[f"{engine_dir('deseq2', DE_PRIMARY)}/meta/{c}.json" for c in _contrasts],
+            meta=[
+                f"{engine_dir('deseq2', DE_PRIMARY)}/meta/{c}.json" for c in _contrasts
+            ],
             de=[f"results/de/{c}.tsv" for c in _contrasts],
             gmt=list(ENRICHMENT_GMT.values()),
         output:
