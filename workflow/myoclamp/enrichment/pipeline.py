@@ -24,14 +24,12 @@ import pandas as pd
 from myoclamp.config import section
 from myoclamp.de.design import Design
 from myoclamp.enrichment.genesets import CURATED, GeneSets, load_collections, ranking_table
-from myoclamp.enrichment.prerank import RESULT_COLUMNS, prerank_collections
+from myoclamp.enrichment.prerank import PRERANK_NOTE, RESULT_COLUMNS, prerank_collections
 from myoclamp.enrichment.settests import empty_table, run_set_tests
 from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
-#: what the prerank tables say of themselves, in every row
-PRERANK_NOTE = "ignores gene correlation: ranking and leading edge only, not a test"
 PRERANK_COLUMNS = [*RESULT_COLUMNS, "note"]
 
 
