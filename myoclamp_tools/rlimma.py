@@ -11,7 +11,6 @@ Both sides get the same filtered counts, design matrix, participant blocks and c
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -22,17 +21,14 @@ from scipy.stats import spearmanr
 
 from myoclamp.de.mixed_designs import MixedDesign
 from myoclamp.de.voom_engine import VoomFit, fit_mixed_design, voom_table
+from myoclamp_tools.rscript import r_packages_available
 
 R_SCRIPT = Path(__file__).resolve().with_name("r") / "limma_voom.R"
-PROBE = "suppressPackageStartupMessages({library(limma); library(edgeR); library(statmod)})"
 
 
 def r_limma_available() -> bool:
     """Whether ``Rscript`` can load limma, edgeR and statmod (duplicateCorrelation needs it)."""
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(["Rscript", "-e", PROBE], capture_output=True, check=False)
-    return probe.returncode == 0
+    return r_packages_available("limma", "edgeR", "statmod")
 
 
 def write_limma_inputs(

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from myoclamp.adata import analysed
+from myoclamp.de.samples import configured_samples, standardised_covariates
 from myoclamp.de.settings import de_settings, trial_levels
 from myoclamp.de.specs import ContrastSpec, contrast_specs
 from myoclamp.errors import InputError, preview
@@ -320,45 +321,16 @@ def _finish(
 
 def _configured(meta: pd.DataFrame, c: dict, specs: list[ContrastSpec]) -> MixedDesign:
     name, factor = c["name"], c["factor"]
-    where = f"de.contrasts ({name})"
-    sub = meta
-    for col, value in (c.get("subset") or {}).items():
-        if col not in sub.columns:
-            raise InputError(
-                CONFIG, f"{where} subset", f"no column {col!r} in the samples", "fix the subset"
-            )
-        values = [str(v) for v in (value if isinstance(value, list) else [value])]
-        sub = sub[sub[col].astype(str).isin(values)]
-    covariates = list(c.get("covariates") or [])
-    for col in [factor, *covariates]:
-        if col not in sub.columns:
-            raise InputError(
-                CONFIG,
-                where,
-                f"column {col!r} is neither in the sample sheet nor in the clinical table",
-                f"use one of {preview(sorted(map(str, meta.columns)), 12)}",
-            )
-    sub = sub[sub[factor].astype(str).isin([str(c["reference"]), str(c["test"])])]
-    complete = sub[covariates].notna().all(axis=1) if covariates else pd.Series(True, sub.index)
-    left = pd.DataFrame(
-        [(p, "missing covariate value") for p in pd.unique(sub.loc[~complete, "participant"])],
-        columns=["participant", "reason"],
-    )
-    sub = sub[complete].copy()
-    block = c.get("block", "auto")
-    within = sub.groupby("participant")[factor].nunique().gt(1).any()
-    use_block = block == "participant" or (block == "auto" and bool(within))
+    # the participant is a random effect: a participant with one sample stays in
+    chosen = configured_samples(meta, c, drop_single=False)
+    covariates, use_block, left = chosen.covariates, chosen.block, chosen.left_out
+    sub = chosen.samples.copy()
     formula = (
         "~ " + " + ".join([*covariates, factor]) + (", participant random" if use_block else "")
     )
     if sub.empty:
         return _empty(name, formula, sub, specs, "no samples in the configured subset", left)
-    for col in covariates:
-        if pd.api.types.is_numeric_dtype(sub[col]) and not pd.api.types.is_bool_dtype(sub[col]):
-            sd = sub[col].std()
-            sub[col] = (sub[col] - sub[col].mean()) / (sd if sd > 0 else 1.0)
-        else:
-            sub[col] = sub[col].astype(str)
+    standardised_covariates(sub, covariates)
     sub[factor] = pd.Categorical(
         sub[factor].astype(str), categories=[str(c["reference"]), str(c["test"])], ordered=True
     )
