@@ -7,7 +7,6 @@ R limma and edgeR come from Debian (``scripts/install_r.sh``); the R side is
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,20 +20,14 @@ from myoclamp.enrichment.camera import camera
 from myoclamp.enrichment.genesets import GeneSets
 from myoclamp.enrichment.logexpr import LogExpression, log_expression
 from myoclamp.enrichment.setindex import SetIndex, collection_index
+from myoclamp_tools.rscript import r_packages_available
 
 R_SCRIPT = Path(__file__).resolve().with_name("r") / "camera.R"
 
 
 def r_limma_available() -> bool:
     """Whether ``Rscript`` can load limma and edgeR."""
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(
-        ["Rscript", "-e", "suppressPackageStartupMessages({library(limma); library(edgeR)})"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
+    return r_packages_available("limma", "edgeR")
 
 
 def write_inputs(

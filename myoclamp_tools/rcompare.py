@@ -6,7 +6,6 @@ R DESeq2 comes from Debian (``scripts/install_r.sh``); the R side is
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,20 +14,14 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from myoclamp.de.fit import Fit
+from myoclamp_tools.rscript import r_packages_available
 
 R_SCRIPT = Path(__file__).resolve().with_name("r") / "deseq2.R"
 
 
 def r_deseq2_available() -> bool:
     """Whether ``Rscript`` can load DESeq2."""
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(
-        ["Rscript", "-e", "suppressPackageStartupMessages(library(DESeq2))"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
+    return r_packages_available("DESeq2")
 
 
 def write_r_inputs(

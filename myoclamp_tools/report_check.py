@@ -77,6 +77,7 @@ def expected_facts(run: str | Path) -> dict[str, object]:
     exp: dict[str, object] = {}
     de = {p.stem: pd.read_csv(p, sep="\t") for p in (res / "de").glob("*.tsv")}
     de.pop("summary", None)
+    de.pop("concordance", None)
     if "treatment" in de:
         t = de["treatment"]
         _genes(t, "treatment", exp)
@@ -117,6 +118,7 @@ def expected_facts(run: str | Path) -> dict[str, object]:
     for contrast in ("treatment", "treatment_x_insulin"):
         if contrast in de:
             _equivalence(de[contrast], contrast, res / "clinical", exp)
+    _engines(res / "de", exp)
     _clinical(res / "clinical", exp)
     _qc(res, exp)
     keys: set[str] = set()
@@ -175,6 +177,33 @@ def _equivalence(t: pd.DataFrame, contrast: str, clin: Path, exp: dict) -> None:
     for _, r in (ends if ends is not None else pd.DataFrame()).iterrows():
         exp[f"{contrast}.eq_{r['variable']}"] = r["verdict"]
         exp[f"{contrast}.eq_{r['variable']}_margin"] = r["margin"]
+
+
+def _engines(de_dir: Path, exp: dict) -> None:
+    """The engines card: the two DE engines' agreement and who entered each contrast."""
+    conc, summary = _tsv(de_dir / "concordance.tsv"), _tsv(de_dir / "summary.tsv")
+    if conc is None or conc.empty:
+        return
+    exp["engines.contrasts"] = len(conc)
+    exp["engines.one_only"] = int(conc["sig_a_only"].sum() + conc["sig_b_only"].sum())
+    rho = conc["spearman_stat"].dropna()
+    if len(rho):
+        exp["engines.rho_min"], exp["engines.rho_max"] = float(rho.min()), float(rho.max())
+    for _, r in conc.iterrows():
+        key = f"engines.{r['contrast']}"
+        for col, name in (("sig_both", "both"), ("sig_a_only", "a_only"),
+                          ("sig_b_only", "b_only"), ("sig_opposite_sign", "opposite")):  # fmt: skip
+            exp[f"{key}.{name}"] = int(r[col])
+        if pd.notna(r["spearman_stat"]):
+            exp[f"{key}.rho"] = float(r["spearman_stat"])
+        for engine in (r["engine_a"], r["engine_b"]):
+            row = summary[(summary["contrast"] == r["contrast"]) & (summary["engine"] == engine)]
+            if row.empty or pd.isna(row["samples"].iloc[0]):
+                continue
+            exp[f"{key}.{engine}_samples"] = int(row["samples"].iloc[0])
+            exp[f"{key}.{engine}_participants"] = int(row["participants"].iloc[0])
+            if pd.notna(row["participants_one_biopsy"].iloc[0]):
+                exp[f"{key}.{engine}_one_biopsy"] = int(row["participants_one_biopsy"].iloc[0])
 
 
 def _clinical(clin: Path, exp: dict) -> None:

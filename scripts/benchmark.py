@@ -55,29 +55,30 @@ LEAN = {
 
 
 def schema_engines() -> list[str] | None:
-    """The values of ``de.engine`` in the config schema (DE engine, issue 10); None if absent."""
+    """The values of ``de.solver`` in the config schema (the DESeq2 engine's solver, issue 10;
+    ``de.engine`` until issue 18); None if absent."""
     schema = yaml.safe_load(SCHEMA.read_text())
-    engine = schema["properties"]["de"].get("properties", {}).get("engine")
+    engine = schema["properties"]["de"].get("properties", {}).get("solver")
     return None if engine is None else list(engine.get("enum", ["pydeseq2", "blocks"]))
 
 
 def resolve_engines(choice: str) -> list[str | None]:
-    """Engines to run: ``config`` is the bundled config's ``de.engine`` (what the workflow ships).
+    """Solvers to run: ``config`` is the bundled config's ``de.solver`` (what the workflow ships).
 
     ``[None]`` when the config has no engine choice (then only pydeseq2 exists).
     """
     known = schema_engines()
     if known is None:
         if choice not in ("config", "pydeseq2"):
-            sys.exit(f"--engine {choice}: {SCHEMA} has no de.engine; use pydeseq2")
+            sys.exit(f"--engine {choice}: {SCHEMA} has no de.solver; use pydeseq2")
         return [None]
     if choice == "config":
         bundled = yaml.safe_load((ROOT / "config.yaml").read_text()).get("de", {})
-        return [bundled.get("engine", known[0])]
+        return [bundled.get("solver", known[0])]
     engines = ["pydeseq2", "blocks"] if choice == "both" else [choice]
     unknown = [e for e in engines if e not in known]
     if unknown:
-        sys.exit(f"--engine: {unknown} not among the schema's de.engine values {known}")
+        sys.exit(f"--engine: {unknown} not among the schema's de.solver values {known}")
     return engines
 
 
@@ -89,7 +90,7 @@ def cohort_config(inputs: dict, lean: bool, engine: str | None, path: Path) -> P
     for section, values in (LEAN if lean else {}).items():
         config.setdefault(section, {}).update(values)
     if engine is not None:
-        config["de"]["engine"] = engine
+        config["de"]["solver"] = engine
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -296,7 +297,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--engine",
         default="config",
         choices=["config", "pydeseq2", "blocks", "both"],
-        help="DE engine (de.engine); config: as in config.yaml",
+        help="solver of the DESeq2 engine (de.solver); config: as in config.yaml",
     )
     ap.add_argument(
         "--base",

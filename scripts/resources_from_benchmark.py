@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def shipped_engine() -> str:
-    """``de.engine`` of the bundled config.yaml (what a run without --configfile used)."""
-    return yaml.safe_load((ROOT / "config.yaml").read_text()).get("de", {}).get("engine", "")
+    """``de.solver`` of the bundled config.yaml (what a run without --configfile used)."""
+    return yaml.safe_load((ROOT / "config.yaml").read_text()).get("de", {}).get("solver", "")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

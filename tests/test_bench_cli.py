@@ -14,7 +14,7 @@ import benchmark
 
 def test_engines_follow_the_schema_and_the_bundled_config():
     known = benchmark.schema_engines()
-    bundled = yaml.safe_load((ROOT / "config.yaml").read_text())["de"].get("engine")
+    bundled = yaml.safe_load((ROOT / "config.yaml").read_text())["de"].get("solver")
     if known is None:
         assert benchmark.resolve_engines("config") == [None]
         with pytest.raises(SystemExit):
@@ -33,7 +33,7 @@ def test_cohort_config_points_at_inputs_and_applies_lean_and_engine(tmp_path):
     assert config["inputs"]["counts"] == str(inputs["counts"].resolve())
     assert config["inputs"]["format"] == bundled["inputs"]["format"]
     assert (
-        config["de"]["designs"] == ["treatment", "insulin"] and config["de"]["engine"] == "pydeseq2"
+        config["de"]["designs"] == ["treatment", "insulin"] and config["de"]["solver"] == "pydeseq2"
     )
     assert config["de"]["alpha"] == bundled["de"]["alpha"]  # the rest of the section is kept
     plain = yaml.safe_load(

@@ -43,7 +43,7 @@ def test_benchmark_runs_demo_and_resampled_cohort_with_r(tmp_path):
         s = r["summary"]
         assert s["status"] == "ok" and s["h5ad_mb"] > 0 and s["h5ad_job_seconds"] > 0
         assert s["engine"] == (
-            yaml.safe_load((ROOT / "config.yaml").read_text())["de"].get("engine", "pydeseq2")
+            yaml.safe_load((ROOT / "config.yaml").read_text())["de"].get("solver", "pydeseq2")
         )
         assert s["tree_peak_rss_mb"] >= s["largest_process_rss_mb"] > 50
         rules = {j["rule"] for j in r["jobs"]}

@@ -71,3 +71,18 @@ def test_partial_configs_get_the_schemas_defaults():
     assert de["alpha"] == 0.1 and de["min_count"] == 10
     with pytest.raises(InputError, match="de.alpha"):
         section({"de": {"alpha": 2}}, "de")
+
+
+@pytest.mark.parametrize("solver", ["blocks", "pydeseq2"])
+def test_a_solver_under_de_engine_is_refused_naming_de_solver(solver):
+    """``de.engine`` was the DESeq2 solver before the voom engine; an old config is told where
+    its value went, not only that it is not one of deseq2 and voom."""
+    with pytest.raises(InputError) as err:
+        section({"de": {"engine": solver}}, "de")
+    assert err.value.where == "key de.engine"
+    assert f"{solver!r} is a value of de.solver now" in err.value.problem
+    assert f"`solver: {solver}`" in err.value.fix
+    with pytest.raises(InputError, match="is not one of"):  # other bad values: the schema's words
+        section({"de": {"engine": "edger"}}, "de")
+    de = section({"de": {"engine": "voom"}}, "de")
+    assert (de["solver"], de["compare_engines"], de["voom"]["passes"]) == ("blocks", True, 2)

@@ -127,7 +127,7 @@ def test_both_engines_give_the_same_results_through_the_stage(trial, design):
     out = {}
     for engine in ("blocks", "pydeseq2"):
         cfg = simulation_config()
-        cfg.setdefault("de", {})["engine"] = engine
+        cfg.setdefault("de", {})["solver"] = engine
         fit = fit_from_adata(adata, design, cfg, n_cpus=1)
         name = next(iter(fit.design.contrasts))
         out[engine] = contrast_results(fit.dds, fit.design.contrasts[name], shrink=False)

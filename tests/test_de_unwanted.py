@@ -122,7 +122,7 @@ def test_normalised_counts_use_the_size_factors_of_the_fit(zeros):
         x, index=[f"S{i}" for i in range(8)], columns=[f"G{j}" for j in range(30)]
     )
     design = pd.DataFrame({"intercept": 1.0}, index=counts.index)
-    settings = {**de_settings(simulation_config()), "engine": "pydeseq2", "min_count": 0}
+    settings = {**de_settings(simulation_config()), "solver": "pydeseq2", "min_count": 0}
     fit = fit_design(Design("d", "~1", counts.assign(participant="P")[["participant"]], design),
                      counts, settings=settings, control=[])  # fmt: skip
     expected = x / fit.dds.obs["size_factors"].to_numpy()[:, None]
@@ -134,7 +134,7 @@ def fits(stressed):
     adata, _ = stressed
     out = {}
     for k in (0, 1):
-        config = simulation_config(engine="blocks", unwanted={"factors": k, "genes": CONTROL})
+        config = simulation_config(solver="blocks", unwanted={"factors": k, "genes": CONTROL})
         fit = fit_from_adata(adata, "insulin", config, n_cpus=1)
         table, meta = contrast_table(fit, "insulin", config)
         out[k] = (fit, table.set_index("gene_id"), meta)
@@ -205,7 +205,7 @@ def test_a_design_whose_control_genes_fail_the_filter_is_fitted_without_factor(s
     adata, _ = stressed
     design, counts = design_and_counts(adata)
     settings = {**de_settings(simulation_config()), "unwanted": {"factors": 1, "genes": []}}
-    settings["engine"] = "blocks"
+    settings["solver"] = "blocks"
     fit = fit_design(design, counts, settings=settings, control=["G00007"])
     assert "unwanted_1" not in fit.design.matrix.columns
     assert fit.design.unwanted["factors"] == 0
@@ -215,7 +215,7 @@ def test_a_design_whose_control_genes_fail_the_filter_is_fitted_without_factor(s
 def test_factors_only_for_the_chosen_designs(stressed):
     adata, _ = stressed
     only_treatment = {"factors": 1, "genes": CONTROL, "designs": ["treatment"]}
-    config = simulation_config(engine="blocks", unwanted=only_treatment)
+    config = simulation_config(solver="blocks", unwanted=only_treatment)
     assert "unwanted_1" not in fit_from_adata(adata, "insulin", config).design.matrix.columns
     assert "unwanted_1" in fit_from_adata(adata, "treatment", config).design.matrix.columns
 

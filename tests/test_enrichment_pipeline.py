@@ -15,7 +15,7 @@ from myoclamp.de.design import build_design
 from myoclamp.de.designfile import fitted_design, read_design_matrix, write_design_matrix
 from myoclamp.de.pipeline import PLOTS, write_design
 from myoclamp.enrichment.permutation import permutation_scheme
-from myoclamp.enrichment.pipeline import PRERANK_COLUMNS, PRERANK_NOTE, write_enrichment
+from myoclamp.enrichment.pipeline import PRERANK_COLUMNS, PRERANK_NOTE, write_design_enrichment
 from myoclamp.enrichment.prerank import RESULT_COLUMNS
 from myoclamp.enrichment.settests import SET_TEST_COLUMNS
 from myoclamp_tools.simulate import simulate_trial, simulation_config
@@ -75,7 +75,9 @@ def run(root: Path, config: dict, inputs: dict, gmt: dict, tag: str) -> dict[str
     out = {"sets": root / tag / "insulin.tsv", "meta": root / tag / "meta.json",
            "prerank": root / tag / "insulin.prerank.tsv"}  # fmt: skip
     out.update({p: root / tag / f"{p}.png" for p in PNGS})
-    write_enrichment(inputs, gmt, config, {k: str(v) for k, v in out.items()}, "insulin")
+    contrasts = {"insulin": {"meta": inputs["meta"], "de": inputs["de"]}}
+    outputs = {"insulin": {k: str(v) for k, v in out.items()}}
+    write_design_enrichment(inputs["adata"], inputs["design"], contrasts, gmt, config, outputs)
     return out
 
 

@@ -167,10 +167,14 @@ def write_run(root: Path) -> Path:
 
 def tables_of(run: Path) -> answers.Tables:
     res = run / "results"
+    de = {p.stem: read_tsv(p) for p in (res / "de").glob("*.tsv")}
+    summary, concordance = de.pop("summary", None), de.pop("concordance", None)
     return answers.Tables(
         obs=read_tsv(res / "qc/samples.tsv"),
         config=yaml.safe_load((run / "config.yaml").read_text()),
-        de={p.stem: read_tsv(p) for p in (res / "de").glob("*.tsv")},
+        summary=summary,
+        concordance=concordance,
+        de=de,
         enrichment={
             p.stem: read_tsv(p)
             for p in (res / "enrichment").glob("*.tsv")
@@ -270,7 +274,50 @@ def test_sets_are_counted_by_the_enriched_call_never_by_a_prerank_fdr(run):
     assert "treatment.sets_called" not in facts.values
 
 
-def test_equivalence_and_second_engine_hooks(run):
+def write_engines(run: Path) -> None:
+    """The second engine's outputs: summary rows per engine, results/de/concordance.tsv."""
+    de = run / "results" / "de"
+    rows = []
+    for engine, samples, participants, single in (("deseq2", 132, 66, 0), ("voom", 136, 70, 4)):
+        for contrast in ("treatment", "insulin"):
+            rows.append(
+                {"contrast": contrast, "engine": engine, "samples": samples,
+                 "participants": participants if contrast == "treatment" else 35,
+                 "participants_one_biopsy": single if contrast == "treatment" else 0}
+            )  # fmt: skip
+    pd.DataFrame(rows).to_csv(de / "summary.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {"contrast": ["treatment", "insulin"], "engine_a": "deseq2", "engine_b": "voom",
+         "genes_both_tested": [290, 280], "sig_a": [3, 4], "sig_b": [4, 6], "sig_both": [2, 4],
+         "sig_a_only": [1, 0], "sig_b_only": [2, 2], "sig_opposite_sign": [0, 1],
+         "jaccard": [0.4, 0.667], "spearman_stat": [0.912, np.nan], "spearman_log2fc": 0.9,
+         "alpha": 0.05}
+    ).to_csv(de / "concordance.tsv", sep="\t", index=False)  # fmt: skip
+
+
+def test_engines_card_equals_the_concordance_and_the_summary(run):
+    assert answers.engines_answer(tables_of(run), answers.Facts()) is None  # one engine: no card
+    write_engines(run)
+    page = answers.first_screen(tables_of(run))
+    expected = expected_facts(run)
+    expected.pop("explorer.genes")
+    assert mismatches(page, expected) == []
+    facts = answers.read_facts(page)
+    assert set(facts) == set(expected)
+    shown = {k: v[1] for k, v in facts.items()}
+    assert shown["engines.one_only"] == "5" and shown["engines.contrasts"] == "2"
+    assert (shown["engines.treatment.both"], shown["engines.treatment.b_only"]) == ("2", "2")
+    assert shown["engines.insulin.opposite"] == "1" and "engines.insulin.rho" not in shown
+    assert shown["engines.treatment.rho"] == "0.91" and shown["engines.rho_max"] == "0.91"
+    assert (
+        shown["engines.treatment.voom_participants"],
+        shown["engines.treatment.voom_one_biopsy"],
+    ) == ("70", "4")
+    assert shown["engines.treatment.deseq2_samples"] == "132"
+    assert "limma-voom only" in page and 'id="answer-engines"' in page
+
+
+def test_equivalence_hook(run):
     tb = tables_of(run)
     tb.de = {k: t.drop(columns=["verdict_interest"]) for k, t in tb.de.items()}
     tb.clinical.pop("sets_equivalence"), tb.clinical.pop("endpoints")
@@ -285,24 +332,10 @@ def test_equivalence_and_second_engine_hooks(run):
             "verdict": ["equivalent", "equivalent", "different"],
         }  # fmt: skip
     )
-    tb.concordance = {
-        "treatment": pd.DataFrame(
-            [
-                {
-                    "engine": "limma-voom",
-                    "both": 3,
-                    "only_first": 0,
-                    "only_second": 1,
-                    "spearman": 0.91,
-                }
-            ]  # fmt: skip
-        )
-    }
     _, facts = answers.answers(tb)
     assert facts.values["treatment.eq_genes_equivalent"] == 2
     assert facts.values["treatment.eq_genes_tested"] == 3
     assert facts.values["treatment.eq_genes_different_names"] == "TXNIP"
-    assert facts.values["treatment.conc_both"] == 3 and facts.values["treatment.conc_rho"] == 0.91
     assert "not part of this run" not in answers.first_screen(tb)
 
 

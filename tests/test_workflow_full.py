@@ -56,7 +56,7 @@ def test_myoclamp_h5ad_holds_every_part(run):
         assert np.allclose(got.to_numpy(), rows["estimate"].to_numpy(), rtol=1e-6, equal_nan=True)
     assert {"library_size", "sex_agrees", "outlier", "arm", "m_value"} <= set(full.obs.columns)
     summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
-    for contrast in summary["contrast"]:
+    for contrast in summary.loc[summary["engine"] == "deseq2", "contrast"]:
         de = full.varm[f"de_{contrast}"]
         table = pd.read_csv(root / f"results/de/{contrast}.tsv", sep="\t")
         assert list(de.index) == list(full.var_names)
@@ -70,6 +70,11 @@ def test_myoclamp_h5ad_holds_every_part(run):
     assert enr["insulin"]["enriched"].sum() == tests["enriched"].sum()
     assert "leading_edge" not in enr["insulin_prerank"]  # gene lists stay in the TSV
     assert "set_tests" in full.uns["clinical"] and "sets_gsea" not in full.uns["clinical"]
+    voom = pd.read_csv(root / "results/de/voom/treatment.tsv", sep="\t")  # the second engine
+    got = full.varm["de_voom_treatment"].loc[voom["gene_id"].astype(str), "stat"].to_numpy()
+    assert np.allclose(got, voom["stat"].to_numpy(), rtol=1e-6)
+    assert list(full.uns["de"]["concordance"]["contrast"]) == list(summary["contrast"].unique())
+    assert set(full.uns["enrichment"]) >= {"insulin", "treatment"}
     assert "endpoints" in full.uns["clinical"]
     prov = full.uns["provenance"]
     assert len(prov["inputs"]["counts"]["sha256"]) == 64
@@ -89,6 +94,7 @@ def test_report_html_is_self_contained_and_filled_from_the_run(run):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert '<img src="data:image/png;base64,' in page
     summary = pd.read_csv(root / "results/de/summary.tsv", sep="\t")
+    summary = summary[summary["engine"] == "deseq2"]  # the run's tables (de.engine)
     row = summary.set_index("contrast").loc["treatment"]
     assert f"of {int(row['genes_tested']):,} genes tested, {int(row['sig_fdr05']):,} had" in page
     tests = pd.read_csv(root / "results/enrichment/treatment.tsv", sep="\t")

@@ -143,17 +143,15 @@ def test_one_contrast_table_runs_only_what_it_needs(tiny, all_jobs, tmp_path):
     assert len(jobs) < len(all_jobs)
 
 
-def test_one_contrast_enrichment_runs_that_contrast_only(tiny, all_jobs, tmp_path):
+def test_one_contrast_enrichment_runs_its_design_only(tiny, all_jobs, tmp_path):
     producer = design_jobs(all_jobs)[0]
     name = Path(contrast_table(producer)).stem
-    enrich = [
-        j for j in all_jobs if j.stage == "enrichment" and j.wildcards.get("contrast") == name
-    ]
-    assert enrich, f"no enrichment job of contrast {name}"
-    jobs = dry_run(tmp_path, tiny, *enrich[0].outputs)
-    assert {j.wildcards.get("contrast", name) for j in jobs} == {name}
-    assert [j.rule for j in jobs if j.stage == "de"] == [producer.rule]
-    assert not [j for j in jobs if j.stage in ("qc", "clinical", "report")]
+    table = f"results/enrichment/{name}.tsv"
+    enrich = [j for j in all_jobs if j.stage == "enrichment" and table in j.outputs]
+    assert len(enrich) == 1, f"no enrichment job of contrast {name}"
+    jobs = dry_run(tmp_path, tiny, table)
+    assert sorted(j.rule for j in jobs) == sorted(["ingest_counts", producer.rule, enrich[0].rule])
+    assert {key(j) for j in jobs} == {key(j) for j in ancestors(all_jobs, enrich)}
 
 
 def fake_complete_run(workdir: Path, jobs: list[Job]) -> None:
@@ -205,6 +203,24 @@ def test_forcerun_reruns_one_rule_and_its_dependents_only(tiny, all_jobs, tmp_pa
     assert [j.rule for j in planned if j.stage == "de" and j.rule != "de_summary"] == [
         producer.rule
     ]
+
+
+def test_forcerun_of_the_voom_engine_leaves_the_deseq2_fits_alone(tiny, all_jobs, tmp_path):
+    """The engines' fits are separate jobs: rerunning one engine replans its jobs and what reads
+    them (summary, concordance, report), never the other engine's fits or the enrichment of the
+    primary engine's tables."""
+    voom = [j for j in all_jobs if j.rule.startswith("de_voom_")]
+    fits = design_jobs(all_jobs)
+    assert len(voom) == len(fits)  # de.compare_engines: both engines by default
+    assert all(
+        re.fullmatch(r"results/de/voom/(meta/)?\w+\.(tsv|json)", o) for j in voom for o in j.outputs
+    )
+    fake_complete_run(tmp_path, all_jobs)
+    done = ("--rerun-triggers", "mtime")
+    planned = dry_run(tmp_path, tiny, *done, "--forcerun", *[j.rule for j in voom])
+    assert {key(j) for j in planned} == {key(j) for j in dependents(all_jobs, voom)}
+    assert not [j for j in planned if j.rule.startswith("de_fit_") or j.stage == "enrichment"]
+    assert "de_summary" in {j.rule for j in planned}
 
 
 # --- killed runs ---------------------------------------------------------------------------

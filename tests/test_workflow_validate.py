@@ -60,3 +60,19 @@ def test_notes_of_a_good_cohort_are_printed_once(tmp_path):
         out.count("gene '7-Sep' is a name a spreadsheet turned into a date: read as SEPTIN7") == 1
     )
     assert "ingest_counts" in out
+
+
+def test_an_old_config_naming_the_solver_as_engine_is_refused_naming_de_solver(tmp_path):
+    """``de.engine: blocks`` (the solver's key before issue 18) stops the run at startup."""
+    import yaml
+
+    cfg = write_cohort(tmp_path / "in", "matrix")
+    config = yaml.safe_load(cfg.read_text())
+    config.setdefault("de", {})["engine"] = "blocks"
+    cfg.write_text(yaml.safe_dump(config))
+    res = snakemake_cli(tmp_path / "dry", cfg, "-n", cores=None)
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out[-2000:]
+    assert out.count("key de.engine: 'blocks' is a value of de.solver now") == 1, out
+    assert "write `engine: deseq2` and `solver: blocks`" in out
+    assert "Traceback" not in out

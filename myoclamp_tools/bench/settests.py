@@ -82,22 +82,21 @@ def job_path(run: Path, contrast: str, sets, permutations: int, threads: int):
     """The enrichment job's set tests on a run directory (reading the counts included)."""
     import json
 
+    import anndata as ad
+
     from myoclamp.config import section
-    from myoclamp.enrichment.pipeline import contrast_set_tests
+    from myoclamp.de.designfile import fitted_design, read_design_matrix
+    from myoclamp.enrichment.pipeline import contrast_set_tests, design_expression
 
     res = Path(run) / "results"
-    meta_path = res / "de" / "meta" / f"{contrast}.json"
-    design = json.loads(meta_path.read_text())["design"]
+    de_meta = json.loads((res / "de" / "meta" / f"{contrast}.json").read_text())
     cfg = {**section(None, "enrichment"), "seed": int(section(None, "seed"))}
     cfg["set_permutations"] = permutations
-    return contrast_set_tests(
-        str(res / "adata" / "counts.h5ad"),
-        str(res / "de" / "designs" / f"{design}.tsv"),
-        str(meta_path),
-        sets,
-        cfg,
-        threads,
-    )
+    adata = ad.read_h5ad(res / "adata" / "counts.h5ad")
+    matrix = read_design_matrix(res / "de" / "designs" / f"{de_meta['design']}.tsv")
+    design = fitted_design(matrix, de_meta, adata.obs)
+    expr = design_expression(adata, design, de_meta) if design.matrix is not None else None
+    return contrast_set_tests(expr, design, de_meta, sets, cfg, threads)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Helpers on the AnnData objects that several stages share: analysed samples, raw counts."""
+"""Helpers on the AnnData objects that several stages share: analysed samples, raw counts, the
+count filter."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ def analysed(obs: pd.DataFrame) -> pd.DataFrame:
     if "excluded" in obs.columns:
         return obs[~obs["excluded"].astype(bool)]
     return obs
+
+
+def expression_filter(counts: pd.DataFrame, min_count: int, min_samples: int) -> pd.Series:
+    """Genes (columns of ``counts``) with at least ``min_count`` reads in at least
+    ``min_samples`` samples: the count filter of both DE engines and the clinical stage."""
+    return (counts >= min_count).sum(axis=0) >= max(int(min_samples), 1)
 
 
 def counts_frame(adata, samples: pd.Index | None = None) -> pd.DataFrame:

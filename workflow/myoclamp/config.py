@@ -48,16 +48,49 @@ def _validator_class():
     return validators.extend(Draft202012Validator, {"properties": set_defaults})
 
 
+#: values a key took before they moved to another key: (key, old value) -> (new key, what the
+#: key means now); an old config gets this as its refusal instead of the schema's enum message
+MOVED_VALUES = {
+    ("de.engine", value): (
+        "de.solver",
+        "de.engine now picks the DE engine (deseq2 or voom) and the DESeq2 engine's solver "
+        "(blocks or pydeseq2) is de.solver",
+    )
+    for value in ("blocks", "pydeseq2")
+}
+
+
+def _moved(file: str, key: str, value: Any) -> InputError | None:
+    """The refusal of a value that moved to another key (:data:`MOVED_VALUES`), else None."""
+    hit = MOVED_VALUES.get((key, value)) if isinstance(value, str) else None
+    if hit is None:
+        return None
+    new_key, meaning = hit
+    section, old, new = key.split(".")[0], key.split(".")[-1], new_key.split(".")[-1]
+    return InputError(
+        file,
+        f"key {key}",
+        f"{value!r} is a value of {new_key} now: {meaning}",
+        f"under {section}: write `{old}: deseq2` and `{new}: {value}` (or leave {old} out: "
+        "deseq2 is its default)",
+    )
+
+
 def problems(
     instance: Any, subschema: dict | None = None, where: str = "", file: str = "config"
 ) -> list[InputError]:
     """Every place where ``instance`` breaks ``subschema`` (the whole schema by default), each
-    with its key path and the key's description as the fix; defaults are filled in on the way."""
+    with its key path and the key's description as the fix; defaults are filled in on the way.
+    A value that moved to another key (:data:`MOVED_VALUES`) is refused naming the new key."""
     errors = []
     for err in _validator_class()(subschema or schema()).iter_errors(instance):
         path = where + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
         )
+        moved = _moved(file, path.lstrip("."), err.instance)
+        if moved is not None:
+            errors.append(moved)
+            continue
         described = err.schema.get("description") if isinstance(err.schema, dict) else None
         fix = "workflow/schemas/config.schema.yaml gives every key's type, values and default"
         errors.append(

@@ -76,7 +76,7 @@ rule clinical_association:
         "benchmarks/clinical/association.tsv"
     conda:
         "../../envs/myoclamp.yaml"
-    threads: 2
+    threads: MULTI_THREADS
     resources:
         mem_mb=RESOURCES.mem_mb("clinical_association"),
         runtime=RESOURCES.runtime("clinical_association"),

@@ -29,7 +29,11 @@ from myoclamp.resources import cohort_resources
 SAMPLES = startup_check(config, workflow)
 # mem_mb and runtime (minutes) of every rule: the benchmark's measurements at this cohort's size
 # plus a margin (myoclamp.resources, workflow/resources.tsv; docs/running.md).
-RESOURCES = cohort_resources(len(SAMPLES), config["de"]["engine"])
+RESOURCES = cohort_resources(len(SAMPLES), config["de"]["solver"])
+# Threads of the rules that can use two (DE fits, QC, the M-value association): two when four or
+# more cores run jobs side by side (or on a cluster); one on a two-core machine, where
+# one-thread jobs keep both cores busy while two-thread jobs leave one idle between them.
+MULTI_THREADS = 2 if (workflow.resource_settings.cores or 4) >= 4 else 1
 # How this analysis is reproduced, for the provenance of results/myoclamp.h5ad (no run-specific paths).
 RUN_COMMAND = run_command(workflow.overwrite_configfiles)
 
@@ -38,6 +42,13 @@ def settings(*sections):
     """The config sections a rule reads, as its params (changing one of them reruns the rule),
     and the rule's code is given nothing else."""
     return _settings(config, sections)
+
+
+def in_report(paths, caption, category):
+    """``paths`` shown in Snakemake's report with ``caption`` (as they are when it is None)."""
+    if caption is None:
+        return paths
+    return report(paths, caption=caption, category=category)
 
 
 def pngs(targets):

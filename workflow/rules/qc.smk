@@ -29,7 +29,7 @@ rule qc_adata:
         "benchmarks/qc/adata.tsv"
     conda:
         "../../envs/myoclamp.yaml"
-    threads: 2
+    threads: MULTI_THREADS
     resources:
         mem_mb=RESOURCES.mem_mb("qc_adata"),
         runtime=RESOURCES.runtime("qc_adata"),

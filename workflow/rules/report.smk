@@ -16,6 +16,8 @@ rule report_h5ad:
         de_summary="results/de/summary.tsv",
         de_tables=expand("results/de/{contrast}.tsv", contrast=DE_CONTRASTS),
         detectable_tables=tables(DE_TARGETS, "results/de/detectable/"),
+        other_de_tables=DE_OTHER_TABLES,
+        concordance=DE_CONCORDANCE,
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),
     output:
@@ -48,6 +50,7 @@ rule report_html:
         detectable_tables=expand(
             "results/de/detectable/{contrast}.tsv", contrast=DE_CONTRASTS
         ),
+        concordance=DE_CONCORDANCE,
         enrichment_tables=tables(ENRICHMENT_TARGETS, "results/enrichment/"),
         enrichment_figures=pngs(ENRICHMENT_TARGETS),
         clinical_tables=tables(CLINICAL_TARGETS, "results/clinical/"),

@@ -15,4 +15,6 @@ with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
         command=snakemake.params.command,
         out=snakemake.output.h5ad,
         detectable_tables=list(inp.detectable_tables),
+        other_de_tables=list(inp.other_de_tables),
+        concordance=inp.concordance[0] if inp.concordance else None,
     )

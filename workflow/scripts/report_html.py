@@ -19,6 +19,7 @@ inputs = ReportInputs(
     clinical_figures=list(inp.clinical_figures),
     manifest=inp.manifest,
     equivalence_figure=next(iter(snakemake.output.equivalence), None),
+    concordance=inp.concordance[0] if inp.concordance else None,
 )
 with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
     write_report(inputs, snakemake.params.settings, snakemake.output.html)

@@ -21,11 +21,11 @@ nothing refitted:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.design import Design
 from myoclamp.de.equivalence import VERDICTS, equivalence_table
 from myoclamp.de.power import (
     DETECTABLE_COLUMNS,
@@ -34,6 +34,10 @@ from myoclamp.de.power import (
     detectable_table,
 )
 from myoclamp.de.settings import de_settings, trial_levels
+
+if TYPE_CHECKING:
+    from myoclamp.de.design import Design
+    from myoclamp.de.mixed_designs import MixedDesign
 
 EQUIVALENCE_COLUMNS = [
     "eq_margin",
@@ -122,13 +126,18 @@ def reference_df(table: pd.DataFrame, meta: dict) -> int | np.ndarray | None:
 
 
 def contrast_outputs(
-    table: pd.DataFrame, meta: dict, design: Design, between_arms: bool, config: dict
+    table: pd.DataFrame,
+    meta: dict,
+    design: Design | MixedDesign,
+    between_arms: bool,
+    config: dict,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Everything of this module for one contrast of any engine's table: the table with its
     equivalence columns, the genes of interest's detectable effects and the genome-wide
     distribution; ``meta`` gets its ``equivalence`` entry. ``design`` gives the participants per
-    arm of a contrast ``between_arms`` (next-trial sizes). The hook for a second engine's jobs
-    (issue 18's voom): call it on their table and meta before writing them."""
+    arm of a contrast ``between_arms`` (next-trial sizes). Both engines' jobs call it on each
+    contrast's table and meta before writing them (the DESeq2 fit's Wald df, voom's per-gene
+    moderated df)."""
     eqs = equivalence_settings(de_settings(config))
     arms = None
     if between_arms and meta.get("estimable", True):
@@ -141,7 +150,7 @@ def contrast_outputs(
     return table, detect, dist
 
 
-def arm_sizes(design: Design, arm_ref: str, arm_test: str) -> tuple[int, int]:
+def arm_sizes(design: Design | MixedDesign, arm_ref: str, arm_test: str) -> tuple[int, int]:
     """Participants per arm (reference, test) among the design's samples."""
     if design.matrix is None:
         return 0, 0

@@ -23,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from myoclamp.adata import analysed
-from myoclamp.de.samples import configured_samples, insulin_samples, treatment_samples
+from myoclamp.de.samples import (
+    configured_samples,
+    insulin_samples,
+    standardised_covariates,
+    treatment_samples,
+)
 from myoclamp.de.settings import de_settings, trial_levels
 from myoclamp.de.specs import CONFIG, ContrastSpec, contrast_specs
 from myoclamp.errors import InputError, preview
@@ -270,12 +275,6 @@ def _configured_design(obs: pd.DataFrame, c: dict, specs: list[ContrastSpec], lv
     if chosen.samples.empty:
         reason = "no samples in the configured subset"
         return _empty(name, formula, obs, specs, reason, chosen.left_out)
-    meta = _prepare(chosen.samples, lv)
-    for col in chosen.covariates:
-        if pd.api.types.is_numeric_dtype(meta[col]) and not pd.api.types.is_bool_dtype(meta[col]):
-            sd = meta[col].std()
-            meta[col] = (meta[col] - meta[col].mean()) / (sd if sd > 0 else 1.0)
-        else:
-            meta[col] = meta[col].astype(str)
+    meta = standardised_covariates(_prepare(chosen.samples, lv), chosen.covariates)
     _set_levels(meta, factor, [str(c["reference"]), str(c["test"])])
     return _finish(name, formula, meta, specs, [factor], chosen.left_out)

@@ -13,6 +13,7 @@ from pydeseq2.default_inference import DefaultInference
 from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
+from myoclamp.adata import expression_filter
 from myoclamp.de.design import Design
 from myoclamp.de.settings import unwanted_factors
 from myoclamp.de.unwanted import control_factors
@@ -35,20 +36,15 @@ class Fit:
         return self.design.reason
 
 
-def expression_filter(counts: pd.DataFrame, min_count: int, min_samples: int) -> pd.Series:
-    """Genes with at least ``min_count`` reads in at least ``min_samples`` samples."""
-    return (counts >= min_count).sum(axis=0) >= max(int(min_samples), 1)
-
-
-def make_inference(engine: str, n_cpus: int = 1) -> Inference:
+def make_inference(solver: str, n_cpus: int = 1) -> Inference:
     """pydeseq2's per-gene inference, or the batched participant-block engine (``blocks``)."""
-    if engine == "blocks":
+    if solver == "blocks":
         from myoclamp.de.engine import BlockInference
 
         return BlockInference(n_cpus=n_cpus)
-    if engine == "pydeseq2":
+    if solver == "pydeseq2":
         return DefaultInference(n_cpus=n_cpus)
-    raise ValueError(f"de.engine must be pydeseq2 or blocks, not {engine!r}")
+    raise ValueError(f"de.solver must be pydeseq2 or blocks, not {solver!r}")
 
 
 def fit_design(
@@ -89,7 +85,7 @@ def fit_design(
     add_unwanted_factors(design, sub, settings, control)
     meta = design.metadata.loc[sub.index, ["participant"]].astype(str)
     if inference is None:
-        inference = make_inference(settings["engine"], n_cpus)
+        inference = make_inference(settings["solver"], n_cpus)
     start = time.perf_counter()
     # tiny per-gene solves: multi-threaded BLAS only adds contention (2.5x slower measured)
     with warnings.catch_warnings(), threadpool_limits(limits=1):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from myoclamp.adata import analysed, counts_frame
 from myoclamp.de import plots
+from myoclamp.de.concordance import concordance, concordance_table
 from myoclamp.de.contrast_equivalence import contrast_outputs
 from myoclamp.de.design import build_design
 from myoclamp.de.designfile import write_design_matrix
@@ -24,7 +25,7 @@ from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
-PLOTS = ("volcano", "ma", "pvalues", "forest")
+PLOTS = plots.CONTRAST_FIGURES
 
 
 def fit_from_adata(adata: ad.AnnData, design: str, config: dict, n_cpus: int = 1) -> Fit:
@@ -93,29 +94,22 @@ def with_equivalence(
 def write_contrast(
     fit: Fit, contrast: str, config: dict, outputs: dict[str, str], n_cpus: int = 1
 ) -> None:
-    """Write ``outputs['tsv']`` (with the equivalence columns), ``outputs['meta']``, the
-    detectable effects (``detectable``, ``distribution``, when named) and the plots named in
-    :data:`PLOTS`."""
+    """Write ``outputs['tsv']`` (with the equivalence columns), ``outputs['meta']`` and, when
+    ``outputs`` names them, the detectable effects (``detectable``, ``distribution``) and the
+    plots of :data:`PLOTS`."""
     de = de_settings(config)
     table, meta = contrast_table(fit, contrast, config, n_cpus)
     meta["count_filter_min_count"] = int(de["min_count"])
     table, detect, dist = with_equivalence(fit, contrast, config, table, meta)
     write_tsv(table, outputs["tsv"])
     write_json(meta, outputs["meta"])
-    if "detectable" in outputs:
+    if "detectable" in outputs:  # the primary engine's
         write_tsv(detect, outputs["detectable"])
-    if "distribution" in outputs:
         write_tsv(dist, outputs["distribution"])
-    genes = list(de["genes_of_interest"])
-    title = f"{contrast}"
-    if not meta["estimable"]:
-        for name in PLOTS:
-            plots.placeholder(outputs[name], title, f"not estimable: {meta['reason']}")
-        return
-    plots.volcano(table, outputs["volcano"], title=title, alpha=de["alpha"], genes=genes)
-    plots.ma_plot(table, outputs["ma"], title=title, alpha=de["alpha"], genes=genes)
-    plots.pvalue_histogram(table, outputs["pvalues"], title=title)
-    plots.forest(table, outputs["forest"], title=title, genes=genes)
+    if all(name in outputs for name in PLOTS):  # the primary engine's tables only
+        plots.contrast_figures(
+            table, meta, outputs, alpha=de["alpha"], genes=list(de["genes_of_interest"])
+        )
 
 
 def write_design(
@@ -142,10 +136,17 @@ def write_overview(
     config: dict,
     summary: str,
     genes_of_interest_png: str,
+    other_metas: list[str] = (),
+    other_tables: list[str] = (),
+    concordance: str | None = None,
 ) -> None:
-    """The stage's overview: ``results/de/summary.tsv`` (one row per contrast) and the
-    trajectory panel of the genes of interest."""
-    write_summary(metas, tables, summary, config)
+    """The stage's overview: ``results/de/summary.tsv`` (one row per contrast and engine: the
+    primary engine's ``metas``/``tables``, then the other engine's), the two engines' agreement
+    per contrast (``concordance``: ``results/de/concordance.tsv``) and the trajectory panel of
+    the genes of interest."""
+    write_summary([*metas, *other_metas], [*tables, *other_tables], summary, config)
+    if concordance is not None:
+        write_concordance(metas, tables, other_metas, other_tables, concordance, config)
     write_genes_of_interest(ad.read_h5ad(adata_path), config, genes_of_interest_png)
 
 
@@ -158,6 +159,44 @@ def write_summary(metas: list[str], tables: list[str], path: str, config: dict) 
         table = pd.read_csv(table_path, sep="\t")
         rows.append(summary_row(meta, table, alpha))
     write_tsv(summary_table(rows), path)
+
+
+def write_concordance(
+    metas: list[str],
+    tables: list[str],
+    other_metas: list[str],
+    other_tables: list[str],
+    path: str,
+    config: dict,
+) -> None:
+    """``results/de/concordance.tsv``: per contrast, the primary engine's table (``tables``)
+    against the other engine's (``other_tables``, the same contrasts), at ``de.alpha``."""
+    alpha = de_settings(config)["alpha"]
+
+    def by_contrast(meta_paths: list[str], table_paths: list[str]) -> dict:
+        out = {}
+        for meta_path, table_path in zip(meta_paths, table_paths, strict=True):
+            meta = json.loads(Path(meta_path).read_text())
+            out[meta["contrast"]] = (meta.get("engine", ""), pd.read_csv(table_path, sep="\t"))
+        return out
+
+    first, second = by_contrast(metas, tables), by_contrast(other_metas, other_tables)
+    rows = []
+    for contrast, (engine_a, a) in first.items():
+        if contrast not in second:
+            continue
+        engine_b, b = second[contrast]
+        rows.append(concordance(a, b, contrast, (engine_a, engine_b), alpha=alpha))
+        log.info(
+            "concordance %s (%s vs %s): %d genes significant under both, %d / %d under one only",
+            contrast,
+            engine_a,
+            engine_b,
+            rows[-1]["sig_both"],
+            rows[-1]["sig_a_only"],
+            rows[-1]["sig_b_only"],
+        )
+    write_tsv(concordance_table(rows), path)
 
 
 def write_genes_of_interest(adata: ad.AnnData, config: dict, path: str) -> None:

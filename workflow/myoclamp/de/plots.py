@@ -119,6 +119,26 @@ def forest(table: pd.DataFrame, path: str | Path, *, title: str, genes: list[str
     save_png(fig, path)
 
 
+#: the figures of each contrast (file stem -> what it shows)
+CONTRAST_FIGURES = ("volcano", "ma", "pvalues", "forest")
+
+
+def contrast_figures(
+    table: pd.DataFrame, meta: dict, paths: dict[str, str], *, alpha: float, genes: list[str]
+) -> None:
+    """The figures of :data:`CONTRAST_FIGURES` of one contrast's table (placeholders saying why
+    when the contrast was not estimable); ``paths`` maps each figure to its file."""
+    title = str(meta["contrast"])
+    if not meta["estimable"]:
+        for name in CONTRAST_FIGURES:
+            placeholder(paths[name], title, f"not estimable: {meta['reason']}")
+        return
+    volcano(table, paths["volcano"], title=title, alpha=alpha, genes=genes)
+    ma_plot(table, paths["ma"], title=title, alpha=alpha, genes=genes)
+    pvalue_histogram(table, paths["pvalues"], title=title)
+    forest(table, paths["forest"], title=title, genes=genes)
+
+
 def normalised_log_counts(counts: pd.DataFrame) -> pd.DataFrame:
     """log2(median-of-ratios normalised counts + 1), samples x genes."""
     normed, _ = deseq2_norm(counts.to_numpy(dtype=float))

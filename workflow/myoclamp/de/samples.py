@@ -72,9 +72,10 @@ class ConfiguredSamples:
         return "~ " + " + ".join([*terms, self.factor])
 
 
-def configured_samples(obs: pd.DataFrame, c: dict) -> ConfiguredSamples:
+def configured_samples(obs: pd.DataFrame, c: dict, drop_single: bool = True) -> ConfiguredSamples:
     """Samples of configured contrast ``c`` (``de.contrasts`` item): its subset, both levels of its
-    factor, complete covariates; with a participant block, participants with one sample leave."""
+    factor, complete covariates; with a participant block and ``drop_single`` (fixed blocks),
+    participants with one sample leave (a random participant effect keeps them)."""
     name, factor = c["name"], c["factor"]
     where = f"de.contrasts ({name})"
     sub = obs
@@ -107,7 +108,7 @@ def configured_samples(obs: pd.DataFrame, c: dict) -> ConfiguredSamples:
     block = c["block"]
     within = sub.groupby("participant", observed=True)[factor].nunique().gt(1).any()
     use_block = block == "participant" or (block == "auto" and bool(within))
-    if use_block:
+    if use_block and drop_single:
         counts = sub.groupby("participant", observed=True).size()
         single = counts.index[counts < 2]
         left = pd.concat(
@@ -115,3 +116,14 @@ def configured_samples(obs: pd.DataFrame, c: dict) -> ConfiguredSamples:
         )
         sub = sub[~sub["participant"].isin(single)]
     return ConfiguredSamples(sub, factor, covariates, use_block, left.reset_index(drop=True))
+
+
+def standardised_covariates(meta: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+    """``meta`` with numeric covariates centred and scaled, the others as text (in place)."""
+    for col in covariates:
+        if pd.api.types.is_numeric_dtype(meta[col]) and not pd.api.types.is_bool_dtype(meta[col]):
+            sd = meta[col].std()
+            meta[col] = (meta[col] - meta[col].mean()) / (sd if sd > 0 else 1.0)
+        else:
+            meta[col] = meta[col].astype(str)
+    return meta

@@ -8,11 +8,75 @@ from typing import Any
 from myoclamp.config import section
 
 BUILTIN_DESIGNS = ("treatment", "insulin", "insulin_groups")
+#: the DE engines (``de.engine``): DESeq2 with participants as fixed blocks, limma-voom with the
+#: participant as a random effect
+ENGINES = ("deseq2", "voom")
+#: keys of the ``de`` section that one engine's fits alone read: the other engine's rules are not
+#: given them, so that changing them does not rerun its fits
+ENGINE_KEYS = {
+    "deseq2": (
+        "solver",
+        "fit_type",
+        "refit_cooks",
+        "cooks_filter",
+        "independent_filter",
+        "wald_distribution",
+        "shrink",
+    ),
+    "voom": ("voom",),
+}
+#: keys that decide where the fits write (rules' outputs), not what they compute
+LAYOUT_KEYS = ("engine", "compare_engines")
 
 
 def de_settings(config: dict) -> dict[str, Any]:
     """The ``de`` section of ``config`` with the schema's defaults."""
     return section(config, "de")
+
+
+def engines(de: dict) -> list[str]:
+    """The engines a run fits: the primary one (``de.engine``) first, then the other one when
+    ``de.compare_engines``."""
+    primary = de["engine"]
+    return [primary, *([e for e in ENGINES if e != primary] if de["compare_engines"] else [])]
+
+
+def engine_dir(engine: str, primary: str) -> str:
+    """Where an engine's tables go: ``results/de`` for the primary engine (``de.engine``),
+    ``results/de/<engine>`` for the other one."""
+    return "results/de" if engine == primary else f"results/de/{engine}"
+
+
+def engine_outputs(
+    engine: str, primary: str, contrasts: list[str], figures: list[str]
+) -> dict[str, list[str]]:
+    """The files one engine's job for one design writes: each contrast's table (``tsv``) and
+    metadata (``meta``), and for the primary engine the detectable effects of the genes of
+    interest (``detectable``) and genome-wide (``distribution``) and each of ``figures`` per
+    contrast."""
+    where = engine_dir(engine, primary)
+    out = {
+        "tsv": [f"{where}/{c}.tsv" for c in contrasts],
+        "meta": [f"{where}/meta/{c}.json" for c in contrasts],
+    }
+    if engine == primary:
+        out |= {
+            "detectable": [f"results/de/detectable/{c}.tsv" for c in contrasts],
+            "distribution": [f"results/de/detectable/{c}.distribution.tsv" for c in contrasts],
+        }
+        out |= {f: [f"results/de/plots/{c}/{f}.png" for c in contrasts] for f in figures}
+    return out
+
+
+def engine_settings(settings: dict, engine: str, primary: bool) -> dict:
+    """A rule's settings (:func:`myoclamp.config.settings` with ``de``) for the fits of
+    ``engine``: without the other engine's keys (:data:`ENGINE_KEYS`) and the layout keys. Code
+    that read a key left out would get the schema's default, so only keys no fit of ``engine``
+    reads go (both engines' tables test the genes of interest as a family of their own)."""
+    del primary  # both engines read the same keys apart from their own
+    drop = {k for e, keys in ENGINE_KEYS.items() if e != engine for k in keys}
+    drop |= set(LAYOUT_KEYS)
+    return {**settings, "de": {k: v for k, v in settings["de"].items() if k not in drop}}
 
 
 def unwanted_factors(de: dict, design: str) -> int:

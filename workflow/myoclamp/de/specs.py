@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from myoclamp.de.settings import BUILTIN_DESIGNS, de_settings, slug, trial_levels
+from myoclamp.de.settings import BUILTIN_DESIGNS, ENGINES, de_settings, slug, trial_levels
 from myoclamp.errors import InputError, preview
 
 CONFIG = "config.yaml (de section)"
@@ -127,7 +127,8 @@ def contrast_specs(config: dict, samples: pd.DataFrame | None = None) -> list[Co
                 between_arms=True,
             )
         )
-    builtin = {s.name for s in specs} | set(BUILTIN_DESIGNS) | {"summary", "meta", "fits", "plots"}
+    reserved = {"summary", "meta", "fits", "plots", "concordance", *ENGINES}  # results/de/ names
+    builtin = {s.name for s in specs} | set(BUILTIN_DESIGNS) | reserved
     seen: set[str] = set()
     for i, c in enumerate(de["contrasts"]):
         where = f"de.contrasts[{i}]"

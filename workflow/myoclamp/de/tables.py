@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from myoclamp.de.design import Design
 from myoclamp.de.fit import Fit
 from myoclamp.de.specs import ContrastSpec
 from myoclamp.de.stats import RESULT_COLUMNS
+
+#: the engine's name in metadata, the summary and the concordance table (``de.engine``'s value)
+ENGINE = "deseq2"
 
 #: ``unwanted_control``: a negative-control gene of ``de.unwanted``; its row is adjusted by a
 #: factor it helped define, so its estimate is not a finding (docs/de.md)
@@ -15,6 +19,7 @@ TABLE_COLUMNS = ["gene_id", "symbol", *RESULT_COLUMNS, "unwanted_control"]
 
 SUMMARY_COLUMNS = [
     "contrast",
+    "engine",
     "design",
     "description",
     "formula",
@@ -22,6 +27,7 @@ SUMMARY_COLUMNS = [
     "reason",
     "samples",
     "participants",
+    "participants_one_biopsy",
     "participants_left_out",
     "coefficients",
     "unwanted_factors",
@@ -58,6 +64,7 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
     d = fit.design
     matrix = d.matrix
     return {
+        "engine": ENGINE,
         "contrast": spec.name,
         "design": d.name,
         "description": spec.description,
@@ -66,6 +73,7 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
         "reason": reason or "",
         "samples": d.n_samples,
         "participants": d.n_participants,
+        "participants_one_biopsy": one_biopsy(d),
         "participants_left_out": d.left_out.to_dict(orient="records"),
         "coefficients": 0 if matrix is None else int(matrix.shape[1]),
         "dropped_columns": list(d.dropped_columns),
@@ -82,6 +90,15 @@ def contrast_meta(fit: Fit, spec: ContrastSpec, reason: str | None) -> dict:
         "genes_fitted": 0 if fit.dds is None else int(fit.dds.n_vars),
         "count_filter_min_samples": fit.min_samples,
     }
+
+
+def one_biopsy(design: Design) -> int:
+    """Participants with one biopsy among the design's samples (0 under participant blocks,
+    which need two)."""
+    if design.matrix is None or "participant" not in design.metadata:
+        return 0
+    sizes = design.metadata.loc[design.matrix.index].groupby("participant", observed=True).size()
+    return int((sizes == 1).sum())
 
 
 def summary_row(meta: dict, table: pd.DataFrame, alpha: float) -> dict:
@@ -104,7 +121,7 @@ def summary_row(meta: dict, table: pd.DataFrame, alpha: float) -> dict:
 
 
 def summary_table(rows: list[dict]) -> pd.DataFrame:
-    """The summary of all contrasts, in workflow order."""
+    """The summary of all contrasts, in workflow order: one row per contrast and engine."""
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     if not out.empty:
         out["estimable"] = out["estimable"].map({True: "yes", False: "no"})

@@ -92,7 +92,15 @@ def control_gene_keys(var: pd.DataFrame, de: dict, design: str) -> list[str]:
 
 def normalised_counts(counts: pd.DataFrame) -> np.ndarray:
     """Counts (samples x genes) over the size factors pydeseq2's fit will use (median of ratios,
-    or its iterative fallback when every gene has a zero)."""
+    or its iterative fallback when every gene has a zero). The median of ratios comes from
+    ``pydeseq2.preprocessing``, the functions ``DeseqDataSet.fit_size_factors`` calls (same
+    numbers, without importing the whole of pydeseq2: the voom engine's jobs stay light)."""
+    values = np.asfortranarray(counts.to_numpy())  # the layout of the DeseqDataSet's X
+    if not (values == 0).any(axis=0).all():
+        from pydeseq2.preprocessing import deseq2_norm_fit, deseq2_norm_transform
+
+        logmeans, usable = deseq2_norm_fit(values)
+        return np.asarray(deseq2_norm_transform(values, logmeans, usable)[0])
     from pydeseq2.dds import DeseqDataSet
 
     with warnings.catch_warnings():

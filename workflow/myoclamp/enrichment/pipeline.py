@@ -1,6 +1,6 @@
 """Gene-set tests of one contrast: read the counts and the fit's design, test, rank, write, plot.
 
-One job per contrast (rule ``enrichment_contrast``):
+One job per DE design (rules ``enrichment_<design>``), for each of its contrasts:
 
 - ``results/enrichment/{contrast}.tsv``: the set tests (:mod:`myoclamp.enrichment.settests`,
   camera + the design's permutation test) on the log2-CPM of the design's samples, with the exact
@@ -22,15 +22,14 @@ from pathlib import Path
 import pandas as pd
 
 from myoclamp.config import section
+from myoclamp.de.design import Design
 from myoclamp.enrichment.genesets import CURATED, GeneSets, load_collections, ranking_table
-from myoclamp.enrichment.prerank import RESULT_COLUMNS, prerank_collections
+from myoclamp.enrichment.prerank import PRERANK_NOTE, RESULT_COLUMNS, prerank_collections
 from myoclamp.enrichment.settests import empty_table, run_set_tests
 from myoclamp.io import write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
-#: what the prerank tables say of themselves, in every row
-PRERANK_NOTE = "ignores gene correlation: ranking and leading edge only, not a test"
 PRERANK_COLUMNS = [*RESULT_COLUMNS, "note"]
 
 
@@ -68,37 +67,28 @@ def prerank_table(table: pd.DataFrame, sets: GeneSets, cfg: Mapping, threads: in
     return result.assign(note=PRERANK_NOTE)[PRERANK_COLUMNS]
 
 
-def contrast_set_tests(
-    adata_path: str,
-    design_path: str,
-    meta_path: str,
-    sets: GeneSets,
-    cfg: Mapping,
-    threads: int = 1,
-) -> tuple[pd.DataFrame, dict]:
-    """The set tests of one contrast on ``counts.h5ad``, with its fit's design and count filter."""
-    import anndata as ad  # only here: the plots-only path does not need it
-
+def design_expression(adata, design: Design, de_meta: Mapping):
+    """log2-CPM of the design's samples, genes filtered as its DE fit filtered them."""
     from myoclamp.adata import counts_frame
-    from myoclamp.de.designfile import fitted_design, read_design_matrix
     from myoclamp.enrichment.logexpr import log_expression
 
-    de_meta = json.loads(Path(meta_path).read_text())
-    contrast = str(de_meta["contrast"])
-    matrix = read_design_matrix(design_path)
-    adata = ad.read_h5ad(adata_path)
-    design = fitted_design(matrix, de_meta, adata.obs)
-    if design.matrix is None:
-        reason = design.reason or "not estimable"
-        log.warning("%s: no set tests: %s", contrast, reason)
-        return empty_table(), {"contrast": contrast, "design": design.name, "reason": reason}
-    expr = log_expression(
+    return log_expression(
         counts_frame(adata, design.matrix.index),
         min_count=int(de_meta["count_filter_min_count"]),
         min_samples=int(design.min_group or 1),
         symbols=adata.var["symbol"],
     )
-    del adata
+
+
+def contrast_set_tests(
+    expr, design: Design, de_meta: Mapping, sets: GeneSets, cfg: Mapping, threads: int = 1
+) -> tuple[pd.DataFrame, dict]:
+    """The set tests of one contrast (``de_meta["contrast"]``) of ``design`` on ``expr``."""
+    contrast = str(de_meta["contrast"])
+    if design.matrix is None:
+        reason = design.reason or "not estimable"
+        log.warning("%s: no set tests: %s", contrast, reason)
+        return empty_table(), {"contrast": contrast, "design": design.name, "reason": reason}
     table, meta = run_set_tests(
         expr, design, contrast, sets, cfg, seed=cfg["seed"], threads=threads
     )
@@ -111,28 +101,53 @@ def contrast_set_tests(
     return table, meta
 
 
-def write_enrichment(
-    inputs: Mapping[str, str],
+def write_design_enrichment(
+    adata_path: str,
+    design_path: str,
+    contrasts: Mapping[str, Mapping[str, str]],
     gmt: Mapping[str, str],
     config: Mapping,
+    outputs: Mapping[str, Mapping[str, str]],
+    threads: int = 1,
+) -> None:
+    """Enrichment of every contrast of one design: the counts, the gene sets and the design's
+    log-expression are read and computed once. ``contrasts[c]``: the contrast's DE ``meta``
+    JSON and ``de`` table; ``outputs[c]``: its ``sets``, ``meta``, ``prerank`` and plots
+    (``dot``, ``running_top``, ``running_curated``)."""
+    import anndata as ad
+
+    from myoclamp.de.designfile import fitted_design, read_design_matrix
+
+    cfg = settings(config)
+    sets = load_collections(gmt)
+    matrix = read_design_matrix(design_path)
+    adata = ad.read_h5ad(adata_path)
+    expr = None
+    for contrast, paths in contrasts.items():
+        de_meta = json.loads(Path(paths["meta"]).read_text())
+        design = fitted_design(matrix, de_meta, adata.obs)
+        if design.matrix is not None and expr is None:  # same samples and filter per design
+            expr = design_expression(adata, design, de_meta)
+        table, meta = contrast_set_tests(expr, design, de_meta, sets, cfg, threads)
+        write_contrast_enrichment(table, meta, paths["de"], sets, cfg, outputs[contrast],
+                                  contrast, threads)  # fmt: skip
+
+
+def write_contrast_enrichment(
+    table: pd.DataFrame,
+    meta: dict,
+    de_path: str,
+    sets: GeneSets,
+    cfg: Mapping,
     outputs: Mapping[str, str],
     contrast: str,
     threads: int = 1,
 ) -> None:
-    """Set tests (``sets``, ``meta``), GSEA prerank (``prerank``) and the plots (``dot``,
-    ``running_top``, ``running_curated``) of one contrast.
-
-    ``inputs``: ``adata`` (counts.h5ad), ``design`` (the fit's design matrix), ``meta`` (the
-    contrast's DE meta JSON), ``de`` (its DE table).
-    """
-    cfg = settings(config)
-    sets = load_collections(gmt)
-    table, meta = contrast_set_tests(
-        inputs["adata"], inputs["design"], inputs["meta"], sets, cfg, threads
-    )
+    """Write one contrast's set tests (``sets``, ``meta``), its GSEA prerank (``prerank``) and
+    the plots (``dot``, ``running_top``, ``running_curated``)."""
     write_tsv(table, outputs["sets"])
     write_json(meta, outputs["meta"])
-    ranking = read_de(inputs["de"])
+    ranking = read_de(de_path)
     prerank = prerank_table(ranking, sets, cfg, threads)
     write_tsv(prerank, outputs["prerank"])
     log.info(

@@ -28,6 +28,8 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
+#: what the prerank tables say of themselves, in every row (their ``note``)
+PRERANK_NOTE = "ignores gene correlation: ranking and leading edge only, not a test"
 RESULT_COLUMNS = [
     "set",
     "description",

@@ -15,8 +15,10 @@ Hooks for results that later stages add (each shown when its table exists, ignor
   (bool) and ``margin`` (:func:`myoclamp.report.equivalence.feature_table`); when not given it is
   made from the run's tables (the DE tables' equivalence columns, ``sets_equivalence`` and
   ``endpoints`` of the clinical stage);
-- a second DE engine (``Tables.concordance``): per contrast a table with ``engine``, ``both``,
-  ``only_first``, ``only_second`` and optionally ``spearman`` (rank agreement).
+- a second DE engine (``Tables.concordance``, ``results/de/concordance.tsv``): one row per
+  contrast with ``contrast``, ``engine_a`` (the primary engine), ``engine_b``, ``sig_both``,
+  ``sig_a_only``, ``sig_b_only``, ``sig_opposite_sign`` and ``spearman_stat``; with the
+  summary's ``engine`` rows it makes the engines card (:func:`engines_answer`).
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ class Tables:
     clinical_meta: dict[str, dict] = field(default_factory=dict)
     qc: pd.DataFrame | None = None
     equivalence: pd.DataFrame | None = None  # made from the tables when None (issue 20)
-    concordance: dict[str, pd.DataFrame] = field(default_factory=dict)  # hook (issue 18)
+    concordance: pd.DataFrame | None = None  # results/de/concordance.tsv (issue 18)
 
     def equivalence_rows(self) -> pd.DataFrame:
         """The equivalence verdicts (module docstring): given, or from the run's tables."""
@@ -300,7 +302,6 @@ def treatment_answer(tb: Tables, f: Facts) -> Answer | None:
     lines.append(goi_line)
     lines.append(_sets_sentence(f, "treatment", tb.enrichment.get("treatment")))
     lines.append(equivalence_line(f, tb, "treatment", required=True))
-    lines += concordance_lines(f, tb, "treatment")
     fig = ""
     if goi_line:
         fig = _goi_forest(t, tb.genes_of_interest, bound, "log2 fold change, 95 % CI")
@@ -371,21 +372,95 @@ def equivalence_line(f: Facts, tb: Tables, contrast: str, required: bool = False
     return head + ": " + "; ".join(parts) + "."
 
 
-def concordance_lines(f: Facts, tb: Tables, contrast: str) -> list[str]:
-    """Agreement with a second DE engine for a contrast (hook for issue 18)."""
-    t = tb.concordance.get(contrast)
+#: how the report names the engines (``de.engine`` values)
+ENGINE_LABELS = {"deseq2": "DESeq2", "voom": "limma-voom"}
+
+
+def engine_label(engine: object) -> str:
+    return ENGINE_LABELS.get(str(engine), str(engine))
+
+
+def participation(summary: pd.DataFrame | None, contrast: str, engine: str) -> pd.Series | None:
+    """The summary row of ``contrast`` under ``engine`` (None when the summary has none)."""
+    if summary is None or "engine" not in summary:
+        return None
+    rows = summary[
+        (summary["contrast"].astype(str) == contrast) & (summary["engine"].astype(str) == engine)
+    ]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _who(f: Facts, key: str, row: pd.Series | None) -> str:
+    """Biopsies / participants (with one biopsy) of a contrast under one engine."""
+    if row is None or pd.isna(row.get("samples")):
+        return "NA"
+    samples = f.int(key + "_samples", row["samples"])
+    text = f"{samples} / {f.int(key + '_participants', row['participants'])}"
+    one = row.get("participants_one_biopsy")
+    if one is not None and pd.notna(one):
+        text += f" ({f.int(key + '_one_biopsy', one)})"
+    return text
+
+
+def engines_answer(tb: Tables, f: Facts) -> Answer | None:
+    """Does a finding depend on the model? The two DE engines' agreement per contrast, and who
+    entered each contrast under each engine."""
+    t = tb.concordance
     if t is None or t.empty:
-        return []
-    r = t.iloc[0]
-    line = (
-        f"Second engine ({html.escape(str(r.get('engine', 'second')))}): "
-        f"{f.int(f'{contrast}.conc_both', r['both'])} genes called by both, "
-        f"{f.int(f'{contrast}.conc_first', r['only_first'])} by this run only, "
-        f"{f.int(f'{contrast}.conc_second', r['only_second'])} by the other only"
+        return None
+    a, b = str(t["engine_a"].iloc[0]), str(t["engine_b"].iloc[0])
+    la, lb = html.escape(engine_label(a)), html.escape(engine_label(b))
+    rho = pd.to_numeric(t["spearman_stat"], errors="coerce")
+    one_only = int(t["sig_a_only"].sum() + t["sig_b_only"].sum())
+    headline = (
+        f"{f.int('engines.one_only', one_only)} gene calls at FDR 5 % depend on the engine "
+        f"(significant under one only, over {f.int('engines.contrasts', len(t))} contrasts)"
     )
-    if "spearman" in r and pd.notna(r["spearman"]):
-        line += f"; rank agreement ρ = {f.num(f'{contrast}.conc_rho', r['spearman'])}"
-    return [line + "."]
+    if rho.notna().any():
+        headline += (
+            f"; the engines' statistics agree with Spearman ρ "
+            f"{f.num('engines.rho_min', rho.min())} to {f.num('engines.rho_max', rho.max())}"
+        )
+    headline += "."
+    lines = [
+        f'<span class="muted">{la} (the run\'s tables) against {lb}, same designs and contrasts. '
+        "DESeq2 holds participants as fixed blocks, so a participant needs every biopsy a "
+        "contrast compares; limma-voom holds the participant as a random effect and keeps every "
+        "biopsy. Biopsies / participants (with one biopsy) per engine.</span>"
+    ]
+    rows = []
+    for _, r in t.iterrows():
+        c = str(r["contrast"])
+        k = f"engines.{c}"
+        who_a = _who(f, f"{k}.{a}", participation(tb.summary, c, a))
+        who_b = _who(f, f"{k}.{b}", participation(tb.summary, c, b))
+        spearman = r["spearman_stat"]
+        rho_cell = f.num(f"{k}.rho", spearman) if pd.notna(spearman) else "NA"
+        rows.append(
+            f"<tr><td>{html.escape(c).replace('_', '_<wbr>')}</td>"
+            f"<td class='num'>{who_a}</td><td class='num'>{who_b}</td>"
+            f"<td class='num'>{f.int(f'{k}.both', r['sig_both'])}</td>"
+            f"<td class='num'>{f.int(f'{k}.a_only', r['sig_a_only'])}</td>"
+            f"<td class='num'>{f.int(f'{k}.b_only', r['sig_b_only'])}</td>"
+            f"<td class='num'>{f.int(f'{k}.opposite', r['sig_opposite_sign'])}</td>"
+            f"<td class='num'>{rho_cell}</td></tr>"
+        )
+    fig = (
+        f'<table class="mini"><thead><tr><th>contrast</th><th>{la}</th><th>{lb}</th>'
+        f"<th>both</th><th>{la} only</th><th>{lb} only</th><th>opposite sign</th>"
+        "<th>ρ stat</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+    return Answer(
+        "engines",
+        "Does a finding depend on the model?",
+        headline,
+        lines,
+        fig,
+        "Genes at FDR 5 % under both engines, under one only, and with opposite signs; ρ: "
+        "Spearman of the two engines' statistics on the genes both tested.",
+        "#de-engines",
+        "Both engines per contrast",
+    )
 
 
 def insulin_answer(tb: Tables, f: Facts) -> Answer | None:
@@ -691,7 +766,14 @@ def qc_answer(tb: Tables, f: Facts) -> Answer:
     )
 
 
-ANSWERS = (treatment_answer, insulin_answer, mvalue_answer, endpoints_answer, qc_answer)
+ANSWERS = (
+    treatment_answer,
+    insulin_answer,
+    mvalue_answer,
+    endpoints_answer,
+    qc_answer,
+    engines_answer,
+)
 
 
 def answers(tb: Tables) -> tuple[list[Answer], Facts]:

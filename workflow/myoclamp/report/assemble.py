@@ -10,8 +10,15 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from myoclamp.enrichment.prerank import PRERANK_NOTE
+
 log = logging.getLogger(__name__)
 
+#: text columns of the prerank tables left out of the h5ad (the TSVs keep them): the gene lists,
+#: the set names (in the set tests' table) and the note said once as ``prerank_note``
+PRERANK_TEXT = ["leading_edge", "description", "note"]
+#: DESeq2's result columns; of the second engine's tables the h5ad keeps these (the full tables
+#: are results/de/<engine>/)
 DE_NUMERIC = ["baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
 
@@ -51,7 +58,7 @@ def de_varm(table: pd.DataFrame, var_names: pd.Index) -> pd.DataFrame:
     t = table.set_index(table["gene_id"].astype(str))
     out = pd.DataFrame(index=var_names)
     for col in t.columns:
-        if col in ("gene_id", "symbol", "method"):
+        if col in ("gene_id", "symbol", "method", "engine"):
             continue
         values = t[col].reindex(var_names)
         if values.dtype == object or values.dtype == bool:
@@ -91,9 +98,13 @@ def assemble(
     config: dict,
     command: str,
     detectable_tables: list[str] = (),
+    other_de_tables: list[str] = (),
+    concordance: str | None = None,
 ) -> ad.AnnData:
-    """The whole analysis in one AnnData (X = raw counts); the detectable-effect tables
-    (``results/de/detectable/``) go to ``uns["de"]["detectable"]``."""
+    """The whole analysis in one AnnData (X = raw counts). ``other_de_tables`` are the second
+    engine's tables (``results/de/<engine>/{contrast}.tsv``), stored as ``de_<engine>_<contrast>``
+    in varm beside the run's own ``de_<contrast>``; ``concordance`` and the detectable-effect
+    tables (``results/de/detectable/``) go to ``uns["de"]``."""
     adata = ad.read_h5ad(qc_h5ad)
     for path in de_tables:
         name = stem(path)
@@ -101,6 +112,11 @@ def assemble(
         adata.varm[f"de_{name}"] = de_varm(table, adata.var_names)
         tested = adata.varm[f"de_{name}"]["padj"].notna()
         adata.var[f"tested_{name}"] = tested.to_numpy()
+    for path in other_de_tables:  # the columns a comparison reads; the rest stays in the TSV
+        engine = Path(path).parent.name
+        table = read_tsv(path)
+        table = table[[c for c in ("gene_id", *DE_NUMERIC) if c in table.columns]]
+        adata.varm[f"de_{engine}_{stem(path)}"] = de_varm(table, adata.var_names)
     analysed = np.zeros(adata.n_vars, dtype=bool)
     for name in [k for k in adata.varm if k.startswith("de_")]:
         analysed |= adata.varm[name]["baseMean"].notna().to_numpy()
@@ -112,14 +128,17 @@ def assemble(
         uns_de["detectable"] = {
             stem(p).replace(".", "_"): uns_frame(read_tsv(p)) for p in detectable_tables
         }
+    if concordance:
+        uns_de["concordance"] = uns_frame(read_tsv(concordance))
     adata.uns["de"] = uns_de
-    adata.uns["enrichment"] = {
-        # set tests under the contrast's name; prerank without its leading-edge gene lists
-        stem(p).replace(".", "_") + ("_prerank" if p.endswith(".prerank.tsv") else ""): uns_frame(
-            read_tsv(p).drop(columns=["leading_edge"], errors="ignore")
-        )
-        for p in enrichment_tables
-    }
+    adata.uns["enrichment"] = {}
+    for p in enrichment_tables:
+        table = read_tsv(p)
+        if p.endswith(".prerank.tsv"):  # its text lives once: sets' names in the set tests'
+            table = table.drop(columns=PRERANK_TEXT, errors="ignore")  # table, the rest the TSV
+            adata.uns["enrichment"]["prerank_note"] = PRERANK_NOTE
+        name = stem(p).replace(".", "_") + ("_prerank" if p.endswith(".prerank.tsv") else "")
+        adata.uns["enrichment"][name] = uns_frame(table)
     adata.uns["clinical"] = {}
     for path in clinical_tables:
         name, table = stem(path), read_tsv(path)

@@ -24,7 +24,7 @@ def compact_png(data: bytes) -> bytes:
             rgb = im.convert("RGB")
             pal = rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             buf = io.BytesIO()
-            pal.save(buf, "PNG", compress_level=9)
+            pal.save(buf, "PNG", compress_level=6)  # level 9: 2x the time for 5 % fewer bytes
     except Exception:  # any decoder problem: keep the original figure
         return data
     out = buf.getvalue()

@@ -19,8 +19,11 @@ def write_h5ad_result(
     command: str,
     out: str,
     detectable_tables: list[str] = (),
+    other_de_tables: list[str] = (),
+    concordance: str | None = None,
 ) -> None:
-    """Write ``results/myoclamp.h5ad``: the whole analysis in one AnnData."""
+    """Write ``results/myoclamp.h5ad``: the whole analysis in one AnnData (the second DE
+    engine's tables and the engines' concordance too, when the run has them)."""
     adata = assemble(
         qc_h5ad=qc_h5ad,
         de_tables=de_tables,
@@ -30,6 +33,8 @@ def write_h5ad_result(
         config=config,
         command=command,
         detectable_tables=detectable_tables,
+        other_de_tables=other_de_tables,
+        concordance=concordance,
     )
     write_h5ad(adata, out, compression="gzip")
 

@@ -61,8 +61,7 @@ class ReportInputs:
     detectable_tables: list[str] = field(default_factory=list)
     # where the treatment's equivalence figure is drawn (an output of the report's rule)
     equivalence_figure: str | None = None
-    # hook for a second DE engine, shown on the first screen when given (see report.answers)
-    concordance: list[str] = field(default_factory=list)
+    concordance: str | None = None  # results/de/concordance.tsv (de.compare_engines)
 
 
 def _p(text: str, cls: str = "") -> str:
@@ -207,6 +206,28 @@ def equivalence_block(
     return body
 
 
+def engine_rows(summary: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary's rows of the primary engine (``de.engine``: the run's tables) and of the
+    other engine (``de.compare_engines``); a summary without an ``engine`` column is all primary."""
+    if "engine" not in summary:
+        return summary, summary.iloc[:0]
+    primary = summary["engine"].astype(str) == str(config.get("de", {}).get("engine", "deseq2"))
+    return summary[primary], summary[~primary]
+
+
+def _other_engine_sentence(name: str, others: pd.DataFrame) -> str:
+    """Who entered the contrast under the other engine."""
+    parts = []
+    for _, r in others[others["contrast"].astype(str) == name].iterrows():
+        one = r.get("participants_one_biopsy")
+        single = f", {int(one)} with one biopsy" if pd.notna(one) else ""
+        parts.append(
+            f" Under {answers.engine_label(r['engine'])}: {r.get('samples', 'NA')} samples of "
+            f"{r.get('participants', 'NA')} participants{single}."
+        )
+    return "".join(parts)
+
+
 def _contrast_block(
     name: str,
     summary: pd.DataFrame,
@@ -216,6 +237,7 @@ def _contrast_block(
     interactive: bool = True,
     sets: dict | None = None,
     equivalence: dict[str, str] | None = None,
+    others: pd.DataFrame | None = None,
 ) -> str:
     """One contrast: its design, the honest-null statement for genes and gene sets, the genes of
     interest, the top genes and figures. ``sets``: contrast -> (set tests, prerank) tables."""
@@ -228,6 +250,7 @@ def _contrast_block(
             f"Design <code>{r.get('formula', '')}</code>; "
             f"{r.get('samples', 'NA')} samples of {r.get('participants', 'NA')} participants."
             + _unwanted_sentence(r.get("unwanted_factors"))
+            + (_other_engine_sentence(name, others) if others is not None else "")
         )
         if str(r.get("estimable", "yes")) == "no":
             return body + _p(f"Not estimable from these data: {r.get('reason', '')}", "warn")
@@ -300,6 +323,8 @@ def de_sections(
     if not inputs.de_summary:
         return []
     summary = read_tsv(inputs.de_summary)
+    everything = summary
+    summary, others = engine_rows(summary, config)
     if tables is None:
         tables = {stem(p): read_tsv(p) for p in inputs.de_tables}
     if clinical is None:
@@ -319,7 +344,15 @@ def de_sections(
     names = summary["contrast"].astype(str).tolist()
     groups = contrast_groups(names)
     sections = []
-    overview = table(summary, "de-summary", "All contrasts", max_rows=None)
+    overview = table(everything, "de-summary", "All contrasts", max_rows=None)
+    if inputs.concordance:
+        overview += '<h3 id="de-engines">Both engines per contrast</h3>' + table(
+            read_tsv(inputs.concordance),
+            "de-concordance",
+            "Genes at FDR alpha under both engines and under one only, and the Spearman "
+            "correlation of their statistics (engine_a: the run's tables)",
+            max_rows=None,
+        )
     for title, members in groups.items():
         if not members:
             continue
@@ -339,7 +372,7 @@ def de_sections(
             goi_fig = [p for p in inputs.de_figures if Path(p).stem == "genes_of_interest"]
             body += _figures(goi_fig)
         body += "".join(
-            _contrast_block(n, summary, tables, figs, goi, interactive, sets, equivalence)
+            _contrast_block(n, summary, tables, figs, goi, interactive, sets, equivalence, others)
             for n in members
         )
         sections.append(Section(title, body))
@@ -526,7 +559,6 @@ def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answer
         for name, key in CLINICAL_META.items():
             if name not in meta and (d / f"{key}.json").exists():
                 meta[name] = _json(d / f"{key}.json")
-    concordance = {stem(p): read_tsv(p) for p in inputs.concordance}
     return answers.Tables(
         obs=adata.obs.copy(),
         config=config,
@@ -538,7 +570,7 @@ def read_tables(inputs: ReportInputs, adata: ad.AnnData, config: dict) -> answer
         clinical=clinical,
         clinical_meta=meta,
         qc=read_tsv(inputs.qc_samples) if inputs.qc_samples else None,
-        concordance=concordance,
+        concordance=read_tsv(inputs.concordance) if inputs.concordance else None,
     )
 
 
