@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {
     **GSE202295_CONFIG,
     "inputs": {"clinical": "none"},
-    "de": {**GSE202295_CONFIG["de"], "shrink": False, "engine": "blocks", "wald_distribution": "t"},
+    "de": {**GSE202295_CONFIG["de"], "shrink": False, "solver": "blocks", "wald_distribution": "t"},
 }
 
 

@@ -43,7 +43,7 @@ def fitted(adata, config: dict, design: str, contrast: str, no_increase: bool, n
     """(fit, contrast table) with the rule on or off."""
     from myoclamp.de.pipeline import contrast_table, fit_from_adata
 
-    cfg = {**config, "de": {**config.get("de", {}), "shrink": False, "engine": "blocks"}}
+    cfg = {**config, "de": {**config.get("de", {}), "shrink": False, "solver": "blocks"}}
     with engine_rule(no_increase):
         fit = fit_from_adata(adata, design, cfg, n_cpus=n_cpus)
         table, _ = contrast_table(fit, contrast, cfg, n_cpus=n_cpus)

@@ -107,7 +107,7 @@ def test_independent_filtering_is_pydeseq2s():
 @pytest.fixture(scope="module")
 def insulin_fit():
     adata, _ = simulate_trial((4, 4), 150, insulin_genes=20, insulin_lfc=0.4, seed=5)
-    return fit_from_adata(adata, "insulin", simulation_config(engine="pydeseq2", shrink=False))
+    return fit_from_adata(adata, "insulin", simulation_config(solver="pydeseq2", shrink=False))
 
 
 def test_matches_pydeseq2_lessabs_for_a_single_coefficient(insulin_fit):
