@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 
+from myoclamp.config import section
 from myoclamp.enrichment.genesets import set_label
 from myoclamp.report import svg
 from myoclamp.report.equivalence import feature_table
@@ -153,7 +154,7 @@ class Tables:
 
     @property
     def genes_of_interest(self) -> list[str]:
-        return [str(g) for g in self.config.get("de", {}).get("genes_of_interest", [])]
+        return [str(g) for g in section(self.config, "de")["genes_of_interest"]]
 
 
 def level_slug(text: str) -> str:

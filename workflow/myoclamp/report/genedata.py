@@ -25,6 +25,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from myoclamp.config import section
 from myoclamp.report.encode import encode, f16_safe, neglog10, quantise
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ def gene_payload(
     keys = tested_keys(adata.var_names, de_tables, clinical)
     others = adata.var_names[~adata.var_names.isin(keys)]
     names = names_block(adata.var, keys.append(others))
-    alpha = float(config.get("de", {}).get("alpha", 0.05))
+    alpha = float(section(config, "de")["alpha"])
     desc = {}
     if summary is not None and len(summary):
         desc = dict(
@@ -241,10 +242,10 @@ def gene_payload(
         associations.append(block)
     obs = adata.obs
     used = obs[~obs["excluded"].astype(bool)] if "excluded" in obs else obs
-    m_value = config.get("clinical", {}).get("m_value")
+    m_value = section(config, "clinical")["m_value"]
     samples = sample_block(used, m_value)
     codes, lo, hi = quantise(log_expression(adata, keys, used.index))
-    goi = [str(g) for g in config.get("de", {}).get("genes_of_interest", [])]
+    goi = [str(g) for g in section(config, "de")["genes_of_interest"]]
     symbols = adata.var.loc[keys, "symbol"].astype(str).tolist()
     symbol_index = {s: i for i, s in reversed(list(enumerate(symbols)))}
     levels = config.get("levels", {})

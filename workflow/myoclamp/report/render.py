@@ -13,6 +13,7 @@ import jinja2
 import pandas as pd
 
 from myoclamp import __version__
+from myoclamp.config import section
 from myoclamp.report import answers, genedata, story
 from myoclamp.report.assemble import read_tsv, stem
 from myoclamp.report.equivalence import (
@@ -152,7 +153,7 @@ def draw_equivalence_figure(
     path: str, de: dict[str, pd.DataFrame], clinical: dict[str, pd.DataFrame], config: dict
 ) -> None:
     """The treatment's equivalence figure (genes of interest, curated sets, M-value)."""
-    alpha = float(config.get("de", {}).get("alpha", 0.05))
+    alpha = float(section(config, "de")["alpha"])
     equivalence_plot(
         de.get("treatment", pd.DataFrame()),
         path,
@@ -175,8 +176,8 @@ def equivalence_block(
     from its tables (the curated sets and the M-value belong to ``treatment``)."""
     if name not in EQUIVALENCE_CONTRASTS or not has_equivalence(t) or t.empty:
         return ""
-    de = config.get("de", {})
-    alpha = float(de.get("alpha", 0.05))
+    de = section(config, "de")
+    alpha = float(de["alpha"])
     sets = clinical.get("sets_equivalence") if name == "treatment" else None
     ends = clinical.get("endpoints") if name == "treatment" else None
     s = equivalence_summary(t, sets, ends, alpha)
@@ -193,7 +194,7 @@ def equivalence_block(
         view = named[[c for c in ["set", "name", *SETS_EQUIVALENCE_VIEW[1:]] if c in named]]
         caption = "Curated muscle sets: arm difference in each participant's change of mean log2"
         body += table(view, f"sets-eq-{slug(name)}", caption + " expression", max_rows=None)
-    power = float((de.get("power") or {}).get("target", 0.8))
+    power = float(de["power"]["target"])
     body += _p(story.detectable_sentence(t, s["margin"], power, alpha))
     if detectable is not None and len(detectable):
         cols = [c for c in DETECTABLE_VIEW if c in detectable]
@@ -211,7 +212,7 @@ def engine_rows(summary: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.D
     other engine (``de.compare_engines``); a summary without an ``engine`` column is all primary."""
     if "engine" not in summary:
         return summary, summary.iloc[:0]
-    primary = summary["engine"].astype(str) == str(config.get("de", {}).get("engine", "deseq2"))
+    primary = summary["engine"].astype(str) == str(section(config, "de")["engine"])
     return summary[primary], summary[~primary]
 
 
@@ -340,7 +341,7 @@ def de_sections(
     figs: dict[str, list[str]] = {}
     for p in inputs.de_figures:
         figs.setdefault(Path(p).parent.name, []).append(p)
-    goi = list(config.get("de", {}).get("genes_of_interest", []))
+    goi = list(section(config, "de")["genes_of_interest"])
     names = summary["contrast"].astype(str).tolist()
     groups = contrast_groups(names)
     sections = []
@@ -533,7 +534,7 @@ def methods_section(adata: ad.AnnData, config: dict, manifest: str | None) -> Se
         ]
     )
     body = _p(f"Command: <code>{prov.get('command', '')}</code>")
-    body += _p(f"Seed for every random step: <code>{config.get('seed')}</code>.")
+    body += _p(f"Seed for every random step: <code>{section(config, 'seed')}</code>.")
     body += table(inputs, "inputs", "Inputs", max_rows=None)
     body += table(versions, "versions", "Software", max_rows=None)
     if manifest and Path(manifest).exists():
@@ -629,11 +630,11 @@ def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
         payload = genedata.gene_payload(adata, de, tb.summary, tb.clinical, config, groups)
         data, n_tested = genedata.payload_json(payload), payload["n_tested"]
         log.info("gene explorer data: %s bytes", genedata.sizes(payload))
-    goi = [str(g) for g in config.get("de", {}).get("genes_of_interest", [])]
+    goi = [str(g) for g in section(config, "de")["genes_of_interest"]]
     symbols = set(adata.var["symbol"].astype(str))
     env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)
     page = env.from_string(TEMPLATE.read_text()).render(
-        cohort=config.get("cohort", "myoclamp"),
+        cohort=section(config, "cohort"),
         version=__version__,
         sections=sections,
         first_screen=answers.first_screen(
