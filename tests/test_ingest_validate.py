@@ -572,3 +572,13 @@ def test_validate_inputs_raises_every_problem_and_logs_notes(run, caplog):
         validate_inputs(config)
     assert len(err.value.errors) == 2
     assert isinstance(err.value, InputError)
+
+
+def test_a_missing_relative_path_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    from myoclamp.errors import InputError
+    from myoclamp.ingest.textfiles import check_head
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as err:
+        check_head(Path("../shared/counts.csv"))
+    assert f"looked for {tmp_path / '..' / 'shared' / 'counts.csv'}" in str(err.value)

@@ -11,6 +11,7 @@ from myoclamp.ingest.textfiles import (
     check_head,
     check_text_file,
     check_unique_header,
+    not_found,
     open_text,
 )
 
@@ -44,7 +45,7 @@ def first_data_line(path: Path, comment: str | None = None) -> str:
                     continue
                 return line.rstrip("\r\n")
     except FileNotFoundError as err:
-        raise InputError(path, "", "file not found", "check the path in config.yaml") from err
+        raise InputError(path, "", not_found(path), "check the path in the config") from err
     except (OSError, EOFError, UnicodeDecodeError) as err:
         check_text_file(path)  # names what is wrong (compression, encoding)
         raise InputError(

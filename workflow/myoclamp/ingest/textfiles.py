@@ -162,13 +162,22 @@ def _column_at(raw: bytes, offset: int, sep: bytes | None, header: list[str] | N
     return f"cell {index + 1}"
 
 
+def not_found(path: str | Path) -> str:
+    """'file not found', with the absolute path a relative one was looked for at (Snakemake's
+    ``--directory`` moves the working directory the config's relative paths start from)."""
+    path = Path(path)
+    return (
+        "file not found" if path.is_absolute() else f"file not found (looked for {path.absolute()})"
+    )
+
+
 def check_head(path: Path) -> None:
     """Missing, empty, or not the kind of file its name says (compressed, workbook, UTF-16)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
     except FileNotFoundError as err:
-        raise InputError(path, "", "file not found", "check the path in the config") from err
+        raise InputError(path, "", not_found(path), "check the path in the config") from err
     except IsADirectoryError as err:
         raise InputError(path, "", "is a directory", "give the path of a file") from err
     if not head:
