@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from myoclamp.config import section
 from myoclamp.de.design import Design
 from myoclamp.enrichment.camera import camera
 from myoclamp.enrichment.genesets import GeneSets
@@ -72,14 +73,17 @@ def write_inputs(
     return paths
 
 
-def run_r(paths: dict[str, Path], workdir: str | Path, timeout: float = 3600):
-    """R camera per collection (inter.gene.cor = NA) and edgeR's log-CPM; R's elapsed seconds."""
+def run_r(
+    paths: dict[str, Path], workdir: str | Path, timeout: float = 3600, allow_neg_cor: bool = False
+):
+    """R camera per collection (inter.gene.cor = NA, ``allow.neg.cor`` as given) and edgeR's
+    log-CPM; R's elapsed seconds."""
     out = Path(workdir) / "r_camera.tsv"
     cpm = Path(workdir) / "r_logcpm.tsv"
     args = [str(paths[k]) for k in ("y", "design", "contrast", "sets")]
     extra = [str(paths["counts"]), str(paths["libsize"]), str(cpm)]
     proc = subprocess.run(
-        ["Rscript", str(R_SCRIPT), *args, str(out), "NA", *extra],
+        ["Rscript", str(R_SCRIPT), *args, str(out), "NA", *extra, str(allow_neg_cor).upper()],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -124,8 +128,13 @@ def camera_case(
     workdir: str | Path,
     *,
     min_count: int = 10,
+    allow_neg_cor: bool | None = None,
 ) -> list[dict]:
-    """Python camera (both variances) vs R camera on one contrast; one row per variance."""
+    """Python camera (both variances) vs R camera on one contrast; one row per variance.
+    ``allow_neg_cor``: camera's ``allow.neg.cor`` on both sides (the workflow's default when
+    None, ``enrichment.camera_allow_neg_cor``)."""
+    if allow_neg_cor is None:
+        allow_neg_cor = bool(section(None, "enrichment")["camera_allow_neg_cor"])
     samples = design.matrix.index
     expr = log_expression(
         counts.loc[samples], min_count=min_count, min_samples=design.min_group, symbols=symbols
@@ -134,7 +143,7 @@ def camera_case(
         expr.values.columns, sets, min_size=15, max_size=500, curated_min_size=5
     )
     paths = write_inputs(expr, design, contrast, index, counts, workdir)
-    r_table, r_cpm, info = run_r(paths, workdir)
+    r_table, r_cpm, info = run_r(paths, workdir, allow_neg_cor=allow_neg_cor)
     cpm_diff = float(
         np.abs(r_cpm.loc[expr.values.columns].T.to_numpy() - expr.values.loc[samples]).max().max()
     )
@@ -143,13 +152,19 @@ def camera_case(
     for variance in ("limma", "competitive"):
         start = time.perf_counter()
         py = camera(
-            y, design.matrix.to_numpy(float), design.contrasts[contrast], index, variance=variance
+            y,
+            design.matrix.to_numpy(float),
+            design.contrasts[contrast],
+            index,
+            variance=variance,
+            allow_neg_cor=allow_neg_cor,
         )
         seconds = time.perf_counter() - start
         rows.append(
             {
                 "contrast": contrast,
                 "variance": variance,
+                "allow_neg_cor": allow_neg_cor,
                 "samples": len(samples),
                 "genes": y.shape[1],
                 **compare(py, r_table),

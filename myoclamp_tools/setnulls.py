@@ -77,7 +77,8 @@ def set_test_rows(table: pd.DataFrame, meta: Mapping) -> list[dict]:
 
 
 def other_camera_rows(counts, design, contrast, sets, symbols, meta, min_samples) -> list[dict]:
-    """camera with the other variance (limma's or the competitive one) on the same data."""
+    """camera with the other variance (limma's or the competitive one) on the same data, and
+    with the run's variance but the other ``allow_neg_cor``."""
     other = "limma" if meta["camera_variance"] == "competitive" else "competitive"
     expr = log_expression(
         counts.loc[design.matrix.index], min_count=10, min_samples=min_samples, symbols=symbols
@@ -86,10 +87,19 @@ def other_camera_rows(counts, design, contrast, sets, symbols, meta, min_samples
         expr.values.columns, sets, min_size=15, max_size=500, curated_min_size=5
     )
     y = expr.values.loc[design.matrix.index].to_numpy(float)
-    table = camera(
-        y, design.matrix.to_numpy(float), design.contrasts[contrast], index, variance=other
+    x, w, allow = (
+        design.matrix.to_numpy(float),
+        design.contrasts[contrast],
+        bool(meta["camera_allow_neg_cor"]),
     )
-    return summarise(table, f"camera_{other}", "pvalue", "FDR")
+    table = camera(y, x, w, index, variance=other, allow_neg_cor=allow)
+    # limma's own default beside the run's: correlations clipped at zero, or allowed below it
+    flipped = camera(y, x, w, index, variance=meta["camera_variance"], allow_neg_cor=not allow)
+    label = f"camera_{meta['camera_variance']}_" + ("clipped" if allow else "neg_cor")
+    return [
+        *summarise(table, f"camera_{other}", "pvalue", "FDR"),
+        *summarise(flipped, label, "pvalue", "FDR"),
+    ]
 
 
 def prerank_rows(de: pd.DataFrame, sets: GeneSets, seed: int, permutations: int) -> list[dict]:

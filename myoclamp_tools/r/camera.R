@@ -17,8 +17,8 @@
 suppressPackageStartupMessages(library(limma))
 
 args <- commandArgs(trailingOnly = TRUE)
-if (!(length(args) %in% c(5, 6, 9))) {
-    stop("usage: Rscript camera.R Y DESIGN CONTRAST SETS OUT [COR] [COUNTS LIBSIZE CPM]")
+if (!(length(args) %in% c(5, 6, 9, 10))) {
+    stop("usage: Rscript camera.R Y DESIGN CONTRAST SETS OUT [COR] [COUNTS LIBSIZE CPM] [ALLOWNEG]")
 }
 y <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
 mm <- as.matrix(read.delim(args[2], row.names = 1, check.names = FALSE))
@@ -27,6 +27,7 @@ sets <- read.delim(args[4], check.names = FALSE, stringsAsFactors = FALSE,
                    colClasses = "character")
 cor <- if (length(args) >= 6) args[6] else "NA"
 cor <- if (cor == "NA") NA else as.numeric(cor)
+allow_neg <- length(args) >= 10 && toupper(args[10]) == "TRUE"
 
 if (!identical(rownames(mm), colnames(y))) stop("design rows and Y columns differ")
 contrast <- setNames(rep(0, ncol(mm)), colnames(mm))
@@ -39,7 +40,7 @@ for (coll in unique(sets$collection)) {
     index <- split(sub$gene, factor(sub$set, levels = unique(sub$set)))
     start <- proc.time()[["elapsed"]]
     res <- camera(y, index, design = mm, contrast = contrast, inter.gene.cor = cor,
-                  sort = FALSE)
+                  allow.neg.cor = allow_neg, sort = FALSE)
     elapsed <- elapsed + proc.time()[["elapsed"]] - start
     if (!"Correlation" %in% colnames(res)) res$Correlation <- cor
     if (!"FDR" %in% colnames(res)) res$FDR <- res$PValue
@@ -49,7 +50,7 @@ for (coll in unique(sets$collection)) {
 }
 write.table(do.call(rbind, out), args[5], sep = "\t", quote = FALSE, row.names = FALSE)
 
-if (length(args) == 9) {
+if (length(args) >= 9) {
     suppressPackageStartupMessages(library(edgeR))
     counts <- as.matrix(read.delim(args[7], row.names = 1, check.names = FALSE))
     lib <- read.delim(args[8], check.names = FALSE, stringsAsFactors = FALSE)

@@ -21,7 +21,7 @@ GO BP calls depend on how many other sets are strong, not on the set.
 
 Settings (the ``enrichment`` config section; defaults from the schema): ``min_size``,
 ``max_size``, ``curated_min_size``, ``set_permutations``, ``camera_correlation``,
-``camera_variance``, ``alpha``.
+``camera_variance``, ``camera_allow_neg_cor``, ``alpha``.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ SETTINGS = (
     "set_permutations",
     "camera_correlation",
     "camera_variance",
+    "camera_allow_neg_cor",
     "alpha",
 )
 
@@ -126,6 +127,7 @@ def run_set_tests(
         "sets_tested": len(index),
         "camera_correlation": cor,
         "camera_variance": str(cfg["camera_variance"]) if cor is None else "limma",
+        "camera_allow_neg_cor": bool(cfg["camera_allow_neg_cor"]),
         "permutation_scheme": scheme.kind,
         "permutation_description": scheme.description or scheme.reason,
         "permutations": int(cfg["set_permutations"]),
@@ -143,6 +145,7 @@ def run_set_tests(
             resid,
             index,
             inter_gene_cor=None if cor is None else float(cor),
+            allow_neg_cor=meta["camera_allow_neg_cor"],
             variance=meta["camera_variance"],
         )
     del resid  # samples x genes: not needed by the permutation test
