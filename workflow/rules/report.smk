@@ -39,9 +39,11 @@ rule report_h5ad:
         "../scripts/report_h5ad.py"
 
 
+# the report reads qc.h5ad (obs, symbols, the normalized layer), not myoclamp.h5ad: the two
+# report jobs run side by side
 rule report_html:
     input:
-        h5ad="results/myoclamp.h5ad",
+        adata="results/adata/qc.h5ad",
         qc_samples="results/qc/samples.tsv",
         qc_figures=pngs(QC_TARGETS),
         de_summary="results/de/summary.tsv",
@@ -79,5 +81,6 @@ rule report_html:
         runtime=RESOURCES.runtime("report_html"),
     params:
         settings=REPORT_SETTINGS,
+        command=RUN_COMMAND,
     script:
         "../scripts/report_html.py"

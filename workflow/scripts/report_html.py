@@ -6,7 +6,8 @@ from myoclamp.report.render import ReportInputs
 
 inp = snakemake.input
 inputs = ReportInputs(
-    adata=inp.h5ad,
+    adata=inp.adata,
+    command=snakemake.params.command,
     qc_samples=inp.qc_samples,
     qc_figures=list(inp.qc_figures),
     de_summary=inp.de_summary,

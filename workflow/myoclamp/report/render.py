@@ -45,9 +45,14 @@ class Section:
 
 @dataclass
 class ReportInputs:
-    """Paths of everything the report shows (lists may be empty when a stage is not configured)."""
+    """Paths of everything the report shows (lists may be empty when a stage is not configured).
+
+    ``adata``: an AnnData with the biopsies' ``obs``, the genes' symbols, the ``normalized`` layer
+    and the provenance (``results/adata/qc.h5ad`` in the workflow, so that the report does not
+    wait for ``results/myoclamp.h5ad``); ``command``: the run's command for the methods."""
 
     adata: str
+    command: str | None = None
     qc_samples: str | None = None
     qc_figures: list[str] = field(default_factory=list)
     de_summary: str | None = None
@@ -522,7 +527,11 @@ def clinical_sections(inputs: ReportInputs) -> list[Section]:
     return out
 
 
-def methods_section(adata: ad.AnnData, config: dict, manifest: str | None) -> Section:
+def methods_section(
+    adata: ad.AnnData, config: dict, manifest: str | None, command: str | None = None
+) -> Section:
+    """Command, seed, inputs with their sha256, software versions, gene-set collections and the
+    resolved configuration; ``command`` (the run's) over the object's provenance."""
     prov = adata.uns.get("provenance", {})
     versions = pd.DataFrame(
         sorted(dict(prov.get("versions", {})).items()), columns=["package", "version"]
@@ -533,7 +542,8 @@ def methods_section(adata: ad.AnnData, config: dict, manifest: str | None) -> Se
             for k, v in dict(prov.get("inputs", {})).items()
         ]
     )
-    body = _p(f"Command: <code>{prov.get('command', '')}</code>")
+    command = command if command is not None else prov.get("command", "")
+    body = _p(f"Command: <code>{html.escape(str(command))}</code>")
     body += _p(f"Seed for every random step: <code>{section(config, 'seed')}</code>.")
     body += table(inputs, "inputs", "Inputs", max_rows=None)
     body += table(versions, "versions", "Software", max_rows=None)
@@ -601,6 +611,23 @@ def explore_card(n_tested: int, goi: list[str], symbols: set[str]) -> str:
     )
 
 
+#: what the report reads of an h5ad: the rest (X, the other layers, PCA) is not loaded
+REPORT_ELEMENTS = ("obs", "var", "uns/provenance", "layers/normalized")
+
+
+def read_report_adata(path: str) -> ad.AnnData:
+    """The parts of an h5ad the report shows (:data:`REPORT_ELEMENTS`; those the file lacks are
+    left out): on a 1,000-sample cohort a third of qc.h5ad's layers, and no X."""
+    import h5py
+    from anndata.io import read_elem
+
+    with h5py.File(path, "r") as f:
+        got = {name: read_elem(f[name]) for name in REPORT_ELEMENTS if name in f}
+    layers = {"normalized": got["layers/normalized"]} if "layers/normalized" in got else {}
+    uns = {"provenance": got["uns/provenance"]} if "uns/provenance" in got else {}
+    return ad.AnnData(obs=got["obs"], var=got["var"], layers=layers, uns=uns)
+
+
 def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
     """The report as one self-contained HTML string (and, when ``inputs.equivalence_figure`` is
     given, the treatment's equivalence figure drawn there and embedded).
@@ -608,7 +635,7 @@ def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
     ``explorer=False`` leaves out the gene explorer, its data and the live plots (the static
     figures take their place): a report of about a third of the size.
     """
-    adata = ad.read_h5ad(inputs.adata, backed="r")
+    adata = read_report_adata(inputs.adata)
     tb = read_tables(inputs, adata, config)
     qc = tb.qc
     sections = [cohort_section(adata, config, qc), qc_section(qc, inputs.qc_figures)]
@@ -622,7 +649,7 @@ def render(inputs: ReportInputs, config: dict, explorer: bool = True) -> str:
     if enr:
         sections.append(enr)
     sections += clinical_sections(inputs)
-    sections.append(methods_section(adata, config, inputs.manifest))
+    sections.append(methods_section(adata, config, inputs.manifest, inputs.command))
     data, n_tested = "", 0
     if explorer:
         de = _ordered(tb.de, tb.summary)
