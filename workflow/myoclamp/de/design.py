@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from myoclamp.adata import analysed
 from myoclamp.de.samples import (
     configured_samples,
     insulin_samples,
     standardised_covariates,
     treatment_samples,
+    trial_samples,
 )
 from myoclamp.de.settings import de_settings, trial_levels
-from myoclamp.de.specs import CONFIG, ContrastSpec, contrast_specs
+from myoclamp.de.specs import CONFIG, ContrastSpec, design_specs
 from myoclamp.errors import InputError, preview
 
 log = logging.getLogger(__name__)
@@ -168,19 +168,8 @@ def build_design(obs: pd.DataFrame, name: str, config: dict) -> Design:
     """Samples, design matrix and contrast vectors of design ``name`` (built-in or configured)."""
     lv = trial_levels(config)
     de = de_settings(config)
-    specs = [s for s in contrast_specs(config) if s.design == name]
-    if not specs:
-        raise InputError(
-            CONFIG, "de", f"no contrast uses design {name!r}", "check de.designs / de.contrasts"
-        )
-    obs = analysed(obs)
-    for col in ("participant", "arm", "visit"):
-        if col not in obs.columns:
-            raise InputError(
-                "results/adata/counts.h5ad", f"obs column {col!r}", "missing", "rerun ingest"
-            )
-    obs = obs[obs["arm"].astype(str).isin([lv["arm_ref"], lv["arm_test"]])]
-    obs = obs[obs["visit"].astype(str).isin([lv["visit_base"], lv["visit_follow"]])]
+    specs = design_specs(config, name)
+    obs = trial_samples(obs, lv)
     configured = {c["name"]: c for c in de["contrasts"]}
 
     if name == "treatment":

@@ -32,15 +32,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from myoclamp.adata import analysed
-from myoclamp.de.samples import configured_samples, standardised_covariates
+from myoclamp.de.samples import configured_samples, standardised_covariates, trial_samples
 from myoclamp.de.settings import de_settings, trial_levels
-from myoclamp.de.specs import ContrastSpec, contrast_specs
+from myoclamp.de.specs import CONFIG, ContrastSpec, design_specs
 from myoclamp.errors import InputError, preview
 
 log = logging.getLogger(__name__)
-
-CONFIG = "config.yaml (de section)"
 
 
 @dataclass
@@ -175,15 +172,7 @@ def _group_weights(spec: ContrastSpec, lv: dict, columns: list[str]) -> dict[str
 
 
 def _base_obs(obs: pd.DataFrame, lv: dict) -> pd.DataFrame:
-    obs = analysed(obs)
-    for col in ("participant", "arm", "visit"):
-        if col not in obs.columns:
-            raise InputError(
-                "results/adata/counts.h5ad", f"obs column {col!r}", "missing", "rerun ingest"
-            )
-    obs = obs[obs["arm"].astype(str).isin([lv["arm_ref"], lv["arm_test"]])]
-    obs = obs[obs["visit"].astype(str).isin([lv["visit_base"], lv["visit_follow"]])]
-    meta = obs.copy()
+    meta = trial_samples(obs, lv).copy()
     meta["participant"] = meta["participant"].astype(str)
     for col in ("arm", "visit", "clamp"):
         if col in meta.columns:
@@ -195,11 +184,7 @@ def build_mixed_design(obs: pd.DataFrame, name: str, config: dict) -> MixedDesig
     """Samples, design matrix, participant blocks and contrasts of design ``name``."""
     lv = trial_levels(config)
     de = de_settings(config)
-    specs = [s for s in contrast_specs(config) if s.design == name]
-    if not specs:
-        raise InputError(
-            CONFIG, "de", f"no contrast uses design {name!r}", "check de.designs / de.contrasts"
-        )
+    specs = design_specs(config, name)
     meta = _base_obs(obs, lv)
     levels = {
         "arm": [lv["arm_ref"], lv["arm_test"]],

@@ -7,11 +7,25 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from myoclamp.adata import analysed
 from myoclamp.errors import InputError, preview
 
 log = logging.getLogger(__name__)
 
 CONFIG = "config.yaml (de section)"
+
+
+def trial_samples(obs: pd.DataFrame, lv: dict) -> pd.DataFrame:
+    """The analysed biopsies (QC exclusions dropped) of the trial's two arms and two visits;
+    refuses an ``obs`` without the participant, arm or visit column."""
+    obs = analysed(obs)
+    for col in ("participant", "arm", "visit"):
+        if col not in obs.columns:
+            raise InputError(
+                "results/adata/counts.h5ad", f"obs column {col!r}", "missing", "rerun ingest"
+            )
+    obs = obs[obs["arm"].astype(str).isin([lv["arm_ref"], lv["arm_test"]])]
+    return obs[obs["visit"].astype(str).isin([lv["visit_base"], lv["visit_follow"]])]
 
 
 def paired_visits(obs: pd.DataFrame, basal: str, insulin: str) -> pd.Series:

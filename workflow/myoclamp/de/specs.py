@@ -193,3 +193,13 @@ def contrast_names(config: dict, samples: pd.DataFrame | None = None) -> list[st
 def contrast_designs(config: dict, samples: pd.DataFrame | None = None) -> dict[str, str]:
     """Contrast name -> name of the design (fit) it is read from."""
     return {s.name: s.design for s in contrast_specs(config, samples)}
+
+
+def design_specs(config: dict, design: str) -> list[ContrastSpec]:
+    """The contrasts fitted by ``design``; refuses a design no contrast uses."""
+    specs = [s for s in contrast_specs(config) if s.design == design]
+    if not specs:
+        raise InputError(
+            CONFIG, "de", f"no contrast uses design {design!r}", "check de.designs / de.contrasts"
+        )
+    return specs
