@@ -1,4 +1,10 @@
-from myoclamp.de.settings import engine_dir, engine_outputs, engine_settings, engines
+from myoclamp.de.settings import (
+    CONTRAST_FIGURES,
+    engine_dir,
+    engine_outputs,
+    engine_settings,
+    engines,
+)
 from myoclamp.de.specs import contrast_designs
 
 # contrast -> design (fit); the enrichment stage iterates over DE_CONTRASTS
@@ -8,7 +14,7 @@ DE_DESIGNS = {
     d: [c for c, dd in DE_CONTRAST_DESIGNS.items() if dd == d]
     for d in sorted(set(DE_CONTRAST_DESIGNS.values()))
 }
-DE_PLOTS = ["volcano", "ma", "pvalues", "forest"]
+DE_PLOTS = list(CONTRAST_FIGURES)
 DE_CONTRAST_RE = "|".join(re.escape(c) for c in DE_CONTRASTS) or "no-contrast"
 DE_SETTINGS = settings("de", "levels")
 # The primary engine (de.engine) writes results/de/{contrast}.tsv and the figures; the other one

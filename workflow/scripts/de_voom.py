@@ -2,20 +2,12 @@
 each of its contrasts (table with the equivalence columns, metadata, and the detectable effects
 and figures when voom is the primary engine)."""
 
+from myoclamp.de.settings import outputs_by_contrast
 from myoclamp.de.voom_pipeline import write_voom_design
 from myoclamp.logs import rule_logging
 
 out = snakemake.output
-# the outputs this job has (a Namedlist: `in` would test its files, not its names)
-kinds = [
-    k
-    for k in ("tsv", "meta", "detectable", "distribution", "volcano", "ma", "pvalues", "forest")
-    if k in out.keys()  # noqa: SIM118
-]
-outputs = {
-    contrast: {kind: getattr(out, kind)[i] for kind in kinds}
-    for i, contrast in enumerate(snakemake.params.contrasts)
-}
+outputs = outputs_by_contrast(out, snakemake.params.contrasts)
 with rule_logging(snakemake.log[0], snakemake.rule, snakemake.threads):
     write_voom_design(
         snakemake.input.adata,

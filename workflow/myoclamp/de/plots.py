@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pydeseq2.preprocessing import deseq2_norm
 
+from myoclamp.de.settings import CONTRAST_FIGURES
 from myoclamp.figures import placeholder, save_png
 
 SIG_COLOUR = "#c0392b"
@@ -117,10 +118,6 @@ def forest(table: pd.DataFrame, path: str | Path, *, title: str, genes: list[str
     ax.set_yticks(y, rows["symbol"])
     ax.set(xlabel="log2 fold change, 95 % CI (red: padj < 0.05)", title=title)
     save_png(fig, path)
-
-
-#: the figures of each contrast (file stem -> what it shows)
-CONTRAST_FIGURES = ("volcano", "ma", "pvalues", "forest")
 
 
 def contrast_figures(

@@ -106,3 +106,16 @@ def slug(text: str) -> str:
     """A level name made safe for file names and wildcards: ``Week 13`` -> ``Week_13``."""
     out = re.sub(r"[^A-Za-z0-9]+", "_", str(text)).strip("_")
     return out or "level"
+
+
+#: the figures the primary engine draws per contrast (:mod:`myoclamp.de.plots`)
+CONTRAST_FIGURES = ("volcano", "ma", "pvalues", "forest")
+#: the per-contrast outputs of a DE job (:func:`engine_outputs`): each a list, one per contrast
+CONTRAST_OUTPUTS = ("tsv", "meta", "detectable", "distribution", *CONTRAST_FIGURES)
+
+
+def outputs_by_contrast(output, contrasts: list[str]) -> dict[str, dict[str, str]]:
+    """A DE job's Snakemake ``output`` (named lists of :data:`CONTRAST_OUTPUTS`, in the order of
+    ``contrasts``) as ``{contrast: {kind: path}}``, for the kinds this job has."""
+    kinds = [k for k in CONTRAST_OUTPUTS if k in output.keys()]  # noqa: SIM118 (a Namedlist)
+    return {c: {k: getattr(output, k)[i] for k in kinds} for i, c in enumerate(contrasts)}

@@ -31,7 +31,7 @@ def write_voom_design(
     """Fit ``design`` on counts.h5ad with the voom engine and write each of its contrasts:
     ``outputs[contrast]`` names the contrast's ``tsv`` (with the equivalence columns) and ``meta``
     and, for the primary engine, the detectable effects (``detectable``, ``distribution``) and the
-    figures of :data:`myoclamp.de.plots.CONTRAST_FIGURES`."""
+    figures of :data:`myoclamp.de.settings.CONTRAST_FIGURES`."""
     de = de_settings(config)
     between_arms = {s.name: s.between_arms for s in contrast_specs(config)}
     adata = ad.read_h5ad(adata_path)
