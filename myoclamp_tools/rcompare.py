@@ -174,6 +174,22 @@ def gse202295_adata(data_dir: str | Path, times: tuple[str, str] = ("basal", "po
     return adata
 
 
+def generated_demo_adata(
+    folder: str | Path, participants: int, genes: int | None, treatment_effect: bool = False
+):
+    """A demo trial generated into ``folder`` (``myoclamp_tools.demo.generate``), as
+    :func:`demo_adata` reads it: the tools' CLIs on a try-out trial."""
+    from myoclamp_tools.demo import generate
+
+    paths = generate(
+        Path(folder),
+        n_participants=participants,
+        n_genes=genes,
+        treatment_effect=treatment_effect,
+    )
+    return demo_adata(paths)
+
+
 def demo_adata(paths: dict[str, Path], exclude_defects: bool = True):
     """The demo cohort files of ``myoclamp_tools.demo.generate`` as a minimal counts AnnData.
 
@@ -256,15 +272,9 @@ def main(argv: list[str] | None = None) -> None:
             adata = gse202295_adata(args.data)
             runs = [(GSE202295_CONFIG, "treatment", "treatment")]
         else:
-            from myoclamp_tools.demo import generate
-
-            paths = generate(
-                Path(tmp) / "demo",
-                n_participants=args.participants,
-                n_genes=args.genes,
-                treatment_effect=args.treatment_effect,
+            adata = generated_demo_adata(
+                Path(tmp) / "demo", args.participants, args.genes, args.treatment_effect
             )
-            adata = demo_adata(paths)
             runs = [(DEMO_CONFIG, "treatment", "treatment"), (DEMO_CONFIG, "insulin", "insulin")]
         for config, design, contrast in runs:
             rows.append(

@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     import tempfile
 
-    from myoclamp_tools.rcompare import GSE202295_CONFIG, demo_adata, gse202295_adata
+    from myoclamp_tools.rcompare import GSE202295_CONFIG, generated_demo_adata, gse202295_adata
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", choices=["gse202295", "demo"])
@@ -171,15 +171,9 @@ def main(argv: list[str] | None = None) -> None:
             adata = gse202295_adata(args.data)
             runs, config = [("treatment", ["treatment"])], GSE202295_CONFIG
         else:
-            from myoclamp_tools.demo import generate
-
-            paths = generate(
-                Path(tmp) / "demo",
-                n_participants=args.participants,
-                n_genes=args.genes,
-                treatment_effect=args.treatment_effect,
+            adata = generated_demo_adata(
+                Path(tmp) / "demo", args.participants, args.genes, args.treatment_effect
             )
-            adata = demo_adata(paths)
             runs, config = demo_runs(), demo_config()
         for design, contrasts in runs:
             rows += compare_design(adata, config, design, contrasts, Path(tmp) / design)

@@ -18,9 +18,8 @@ import argparse
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
 from myoclamp_tools.rcompare import gse202295_adata
+from myoclamp_tools.tsvout import RowPrinter
 from myoclamp_tools.voom_calibration import null_runs, null_summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,15 +42,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     real = gse202295_adata(args.data)
-    first = [True]
-
-    def show(row: dict) -> None:
-        print(
-            pd.DataFrame([row]).to_csv(sep="\t", index=False, header=first[0], float_format="%.4g"),
-            end="",
-            flush=True,
-        )
-        first[0] = False
+    show = RowPrinter()
 
     runs = null_runs(real, seeds(args.permutations), n_cpus=args.cpus, on_row=show)
     if args.out:

@@ -17,8 +17,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
+from myoclamp_tools.tsvout import RowPrinter
 from myoclamp_tools.voom_calibration import power_runs, power_summary
 
 
@@ -30,15 +29,7 @@ def main() -> None:
     ap.add_argument("--out", default="", help="also write the rows here (TSV)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    first = [True]
-
-    def show(row: dict) -> None:
-        print(
-            pd.DataFrame([row]).to_csv(sep="\t", index=False, header=first[0], float_format="%.4g"),
-            end="",
-            flush=True,
-        )
-        first[0] = False
+    show = RowPrinter()
 
     with tempfile.TemporaryDirectory() as tmp:
         runs = power_runs(
