@@ -55,8 +55,8 @@ def test_each_engines_rules_are_not_given_the_other_engines_keys():
     config = simulation_config(genes_of_interest=GOI)
     config["de"].update(engine="deseq2", compare_engines=True, voom={"robust": True})
     given = settings(config, ("de", "levels"))
-    deseq2 = engine_settings(given, "deseq2", primary=True)["de"]
-    voom = engine_settings(given, "voom", primary=False)["de"]
+    deseq2 = engine_settings(given, "deseq2")["de"]
+    voom = engine_settings(given, "voom")["de"]
     assert "voom" not in deseq2 and deseq2["genes_of_interest"] == GOI
     assert not set(ENGINE_KEYS["deseq2"]) & set(voom) and voom["voom"] == {"robust": True}
     # both engines' tables test the genes of interest as a family of their own
@@ -67,8 +67,8 @@ def test_each_engines_rules_are_not_given_the_other_engines_keys():
     # changing a voom option changes only the voom rules' params (Snakemake's rerun trigger)
     config["de"]["voom"] = {"robust": False}
     again = settings(config, ("de", "levels"))
-    assert engine_settings(again, "deseq2", True) == engine_settings(given, "deseq2", True)
-    assert engine_settings(again, "voom", False) != engine_settings(given, "voom", False)
+    assert engine_settings(again, "deseq2") == engine_settings(given, "deseq2")
+    assert engine_settings(again, "voom") != engine_settings(given, "voom")
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +97,8 @@ def run(tmp_path_factory):
             for i, c in enumerate(CONTRASTS)
         }
     matrix = str(root / "designs" / "treatment.tsv")
-    write_design(
-        str(h5ad), "treatment", engine_settings(given, "deseq2", True), out["deseq2"], matrix
-    )
-    write_voom_design(str(h5ad), "treatment", engine_settings(given, "voom", False), out["voom"])
+    write_design(str(h5ad), "treatment", engine_settings(given, "deseq2"), out["deseq2"], matrix)
+    write_voom_design(str(h5ad), "treatment", engine_settings(given, "voom"), out["voom"])
     summary, concordance = root / "summary.tsv", root / "concordance.tsv"
     write_overview(
         [out["deseq2"]["treatment"]["meta"]],
@@ -187,7 +185,7 @@ def test_deseq2_as_the_second_engine_writes_no_figures(run, tmp_path):
     config["de"].update(engine="voom")
     paths = engine_outputs("deseq2", "voom", CONTRASTS, list(PLOTS))
     outputs = {"treatment": {k: str(tmp_path / v[0]) for k, v in paths.items()}}
-    given = engine_settings(settings(config, ("de", "levels")), "deseq2", primary=False)
+    given = engine_settings(settings(config, ("de", "levels")), "deseq2")
     write_design(str(root / "counts.h5ad"), "treatment", given, outputs, str(tmp_path / "d.tsv"))
     assert (tmp_path / "results/de/deseq2/treatment.tsv").exists()
     assert not (tmp_path / "results/de/plots").exists()

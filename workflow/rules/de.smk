@@ -101,7 +101,7 @@ for _design, _contrasts in DE_DESIGNS.items():
             params:
                 design=_design,
                 contrasts=_contrasts,
-                settings=engine_settings(DE_SETTINGS, "deseq2", DE_PRIMARY == "deseq2"),
+                settings=engine_settings(DE_SETTINGS, "deseq2"),
             script:
                 "../scripts/de_fit.py"
 
@@ -128,7 +128,7 @@ for _design, _contrasts in DE_DESIGNS.items():
             params:
                 design=_design,
                 contrasts=_contrasts,
-                settings=engine_settings(DE_SETTINGS, "voom", DE_PRIMARY == "voom"),
+                settings=engine_settings(DE_SETTINGS, "voom"),
             script:
                 "../scripts/de_voom.py"
 

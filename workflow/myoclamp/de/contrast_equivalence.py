@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from myoclamp.de.equivalence import VERDICTS, equivalence_table
+from myoclamp.de.equivalence import equivalence_table, verdict_counts
 from myoclamp.de.power import (
     DETECTABLE_COLUMNS,
     detectable_distribution,
@@ -194,12 +194,10 @@ def equivalence_meta(
     """The contrast meta's ``equivalence`` entry: settings and verdict counts."""
     counts = {}
     if not table.empty:
-        for family, col, rows in (
-            ("all_genes", "verdict", table),
-            ("genes_of_interest", "verdict_interest", table[table["interest"].astype(bool)]),
-        ):
-            vc = rows[col].value_counts()
-            counts[family] = {v: int(vc.get(v, 0)) for v in VERDICTS}
+        counts = {
+            "all_genes": verdict_counts(table, interest=False),
+            "genes_of_interest": verdict_counts(table, interest=True),
+        }
     return {
         "margin": s.margin,
         "margin_fold": float(2.0**s.margin),

@@ -68,12 +68,11 @@ def engine_outputs(
     return out
 
 
-def engine_settings(settings: dict, engine: str, primary: bool) -> dict:
+def engine_settings(settings: dict, engine: str) -> dict:
     """A rule's settings (:func:`myoclamp.config.settings` with ``de``) for the fits of
     ``engine``: without the other engine's keys (:data:`ENGINE_KEYS`) and the layout keys. Code
     that read a key left out would get the schema's default, so only keys no fit of ``engine``
     reads go (both engines' tables test the genes of interest as a family of their own)."""
-    del primary  # both engines read the same keys apart from their own
     drop = {k for e, keys in ENGINE_KEYS.items() if e != engine for k in keys}
     drop |= set(LAYOUT_KEYS)
     return {**settings, "de": {k: v for k, v in settings["de"].items() if k not in drop}}
